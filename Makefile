@@ -1,0 +1,31 @@
+# One command to set up and run the main job, one to run the tests.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+
+.PHONY: setup demo test lint bench clean
+
+$(BIN)/topolet: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev,fleet]'
+	touch $@
+
+setup: $(BIN)/topolet
+
+# The seed article's pod on the seed article's kubelet, on an embedded 2-NUMA node.
+demo: setup
+	$(BIN)/topolet demo
+
+lint: setup
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+test: setup lint
+	$(BIN)/pytest
+
+bench: setup
+	$(BIN)/python benchmarks/admission.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

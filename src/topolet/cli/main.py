@@ -1,0 +1,49 @@
+"""The ``topolet`` command line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from topolet.scenario.runner import run_paths
+
+app = typer.Typer(
+    name="topolet",
+    help="Predict what the kubelet's topology, CPU and memory managers do (Kubernetes 1.36).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root() -> None:
+    """Predict what the kubelet's topology, CPU and memory managers do (Kubernetes 1.36)."""
+
+
+@app.command("test")
+def test_cmd(
+    paths: list[Path] = typer.Argument(..., help="Scenario files or directories (searched recursively)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the summary line."),
+) -> None:
+    """Run scenario files (FORMAT.md) against the engine: one line per failed check, then a summary."""
+    results = run_paths(paths)
+    failed = 0
+    for r in results:
+        if r.failures:
+            failed += 1
+            if not quiet:
+                for f in r.failures:
+                    typer.echo(str(f))
+    passed = len(results) - failed
+    typer.echo(f"{passed} passed, {failed} failed")
+    raise typer.Exit(0 if failed == 0 else 1)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:  # pragma: no cover
+        sys.exit(130)

@@ -1,0 +1,245 @@
+"""A simulated node: the kubelet's container manager with its topology, CPU and
+memory managers, built in the kubelet's order and driven pod by pod.
+
+Pure: no I/O, no printing. ``Node(topology, config)`` raises
+:class:`~topolet.engine.errors.StartupError` where the kubelet would refuse to
+start; ``node.admit(pod)`` returns an :class:`AdmitResult`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from topolet.engine.cpumanager.manager import CPUManager
+from topolet.engine.cpumanager.policy_static import NoneCPUPolicy, StaticCPUPolicy
+from topolet.engine.cpumanager.state import CPUManagerState
+from topolet.engine.errors import AdmissionError, AllocationError, admit_result_of
+from topolet.engine.features import POD_LEVEL_RESOURCE_MANAGERS, FeatureGates
+from topolet.engine.hint import AffinityStore
+from topolet.engine.memorymanager.manager import MemoryManager
+from topolet.engine.memorymanager.policy_none import NoneMemoryPolicy
+from topolet.engine.memorymanager.policy_static import StaticMemoryPolicy
+from topolet.engine.memorymanager.state import Block, MemoryManagerState
+from topolet.engine.result import (
+    EXCLUSIVE,
+    NODE_SHARED,
+    POD_SHARED,
+    AdmitResult,
+    ContainerAllocation,
+    NodeSnapshot,
+    NUMAUsage,
+)
+from topolet.engine.startup import StartupPlan, startup_checks
+from topolet.engine.topologymanager.manager import AdmissionTrace, TopologyManager
+from topolet.engine.topologymanager.policy import NUMAInfo, new_policy
+from topolet.model.kubelet_config import KubeletConfig
+from topolet.model.pod import Pod
+from topolet.model.topology import Topology
+
+
+class NodeError(ValueError):
+    """A request the node cannot take (a pod that already exists, an unknown pod)."""
+
+
+@dataclass(slots=True)
+class PodRecord:
+    pod: Pod
+    result: AdmitResult
+
+
+class Node:
+    """One kubelet on one machine."""
+
+    def __init__(
+        self,
+        topology: Topology,
+        config: KubeletConfig,
+        cpu_state: CPUManagerState | None = None,
+        memory_state: MemoryManagerState | None = None,
+    ) -> None:
+        self.topology = topology
+        self.config = config
+        plan: StartupPlan = startup_checks(config, topology)
+        self.plan = plan
+        self.gates: FeatureGates = plan.gates
+        self.affinity = AffinityStore()
+        numa_info = NUMAInfo(list(topology.numa_ids), {n: topology.numa_nodes[n].distances for n in topology.numa_ids})
+        tm_policy = new_policy(config.topology_manager_policy, numa_info, plan.topology_options.prefer_closest_numa)
+        # the CPU manager
+        if config.cpu_manager_policy == "static":
+            assert plan.cpu_options is not None
+            cpu_policy: StaticCPUPolicy | NoneCPUPolicy = StaticCPUPolicy(
+                topology,
+                plan.num_reserved_cpus,
+                plan.reserved_cpus,
+                self.affinity,
+                plan.cpu_options,
+                self.gates,
+            )
+        else:
+            cpu_policy = NoneCPUPolicy()
+        # the memory manager
+        if config.memory_manager_policy == "Static":
+            assert plan.memory_system_reserved is not None
+            mem_policy: StaticMemoryPolicy | NoneMemoryPolicy = StaticMemoryPolicy(
+                topology, plan.memory_system_reserved, self.affinity, self.gates
+            )
+        else:
+            mem_policy = NoneMemoryPolicy()
+        self.cpu_manager = CPUManager(cpu_policy, cpu_state or CPUManagerState(), restored=cpu_state is not None)
+        self.memory_manager = MemoryManager(
+            mem_policy, memory_state or MemoryManagerState(), restored=memory_state is not None
+        )
+        self.topology_manager = TopologyManager(
+            tm_policy,
+            config.topology_manager_scope,
+            self.affinity,
+            [self.cpu_manager, self.memory_manager],
+            self.gates.enabled(POD_LEVEL_RESOURCE_MANAGERS),
+        )
+        self.pods: dict[str, PodRecord] = {}
+        self._all_mems = 0
+        for n in topology.numa_ids:
+            self._all_mems |= 1 << n
+
+    # -- admission ----------------------------------------------------------------
+    def admit(self, pod: Pod, trace: bool = False) -> AdmitResult:
+        """Admit a pod as stored by the API server (defaulted, QoS stamped).
+
+        A rejected pod leaves no allocation behind.
+        """
+        if pod.key in self.pods and self.pods[pod.key].result.admitted:
+            raise NodeError(f'pod "{pod.key}" already exists on the node')
+        tr = AdmissionTrace() if trace else None
+        try:
+            self.topology_manager.admit(pod, tr)
+        except (AdmissionError, AllocationError) as err:
+            self._remove_pod_state(pod)
+            reason, message = admit_result_of(err)
+            return AdmitResult(pod.key, pod.uid, False, reason, message, pod.qos_class, trace=tr)
+        result = AdmitResult(pod.key, pod.uid, True, qos=pod.qos_class, trace=tr)
+        result.pod_cpus = self.cpu_manager.state.pod_assignments.get(pod.uid, 0)
+        # what each container got, as allocated at admission
+        result.containers = self.container_allocations(pod)
+        # the pod starts: its containers are added in order (memorymanager.AddContainer
+        # frees the memory of init containers that ran to completion)
+        for c in pod.all_containers():
+            self.memory_manager.add_container(pod, c)
+        self.pods[pod.key] = PodRecord(pod, result)
+        return result
+
+    def delete(self, key: str) -> Pod:
+        """Stop all of the pod's containers and remove it; its CPUs and memory return to the node."""
+        rec = self.pods.pop(self._resolve(key), None)
+        if rec is None:
+            raise NodeError(f'pod "{key}" not found')
+        self._remove_pod_state(rec.pod)
+        return rec.pod
+
+    def _resolve(self, key: str) -> str:
+        if key in self.pods:
+            return key
+        if "/" not in key:
+            matches = [k for k in self.pods if k.split("/", 1)[1] == key]
+            if len(matches) == 1:
+                return matches[0]
+        return key
+
+    def get(self, key: str) -> PodRecord | None:
+        return self.pods.get(self._resolve(key))
+
+    def _remove_pod_state(self, pod: Pod) -> None:
+        """What the kubelet's removeStaleState does for a pod that is not active: remove every
+        container from both managers (the memory manager's release order included)."""
+        for c in pod.all_containers():
+            self.cpu_manager.remove_container(pod.uid, c.name)
+            self.memory_manager.remove_container(pod.uid, c.name)
+        cs = self.cpu_manager.state
+        bubble = cs.pod_assignments.get(pod.uid)
+        if bubble is not None and not cs.assignments.get(pod.uid):
+            # a bubble whose containers were never assigned: give it back too
+            cs.default_cpuset |= bubble
+            cs.delete_pod(pod.uid)
+        self.affinity.remove_pod(pod.uid)
+
+    # -- views --------------------------------------------------------------------
+    def container_allocations(self, pod: Pod) -> list[ContainerAllocation]:
+        """What each container of an admitted pod sees now."""
+        cs = self.cpu_manager.state
+        ms = self.memory_manager.state
+        policy = self.cpu_manager.policy
+        static_cpu = isinstance(policy, StaticCPUPolicy)
+        bubble = cs.pod_assignments.get(pod.uid)
+        out: list[ContainerAllocation] = []
+        per_pod = cs.assignments.get(pod.uid, {})
+        for c in pod.all_containers():
+            kind = "app"
+            if c in pod.init_containers:
+                kind = "sidecar" if c.is_restartable else "init"
+            if not static_cpu:
+                cpus, mode = self.topology.all_cpus, NODE_SHARED
+            else:
+                cset = per_pod.get(c.name)
+                if cset is None:
+                    cpus, mode = cs.default_cpuset, NODE_SHARED
+                elif (
+                    bubble is not None and isinstance(policy, StaticCPUPolicy) and (policy.guaranteed_cpus(pod, c) == 0)
+                ):
+                    cpus, mode = cset, POD_SHARED
+                else:
+                    cpus, mode = cset, EXCLUSIVE
+            blocks = ms.assignments.get(pod.uid, {}).get(c.name)
+            mems = 0
+            if blocks:
+                for b in blocks:
+                    for n in b.numa_affinity:
+                        mems |= 1 << n
+            out.append(
+                ContainerAllocation(
+                    name=c.name,
+                    kind=kind,
+                    cpus=cpus,
+                    mems=mems or self._all_mems,
+                    memory=[Block(list(b.numa_affinity), b.type, b.size) for b in blocks or []],
+                    cpu_mode=mode,
+                    memory_pinned=bool(blocks),
+                )
+            )
+        return out
+
+    def snapshot(self) -> NodeSnapshot:
+        cs = self.cpu_manager.state
+        ms = self.memory_manager.state
+        cpu_policy = self.cpu_manager.policy
+        reserved = getattr(cpu_policy, "reserved_cpus", 0)
+        numa: list[NUMAUsage] = []
+        for n in self.topology.numa_ids:
+            cpus = self.topology.numa_cpus.get(n, 0)
+            ns = ms.machine_state.get(n)
+            numa.append(
+                NUMAUsage(
+                    numa=n,
+                    cpus=cpus,
+                    free_cpus=cpus & cs.default_cpuset if cs.default_cpuset else cpus,
+                    memory={k: v.copy() for k, v in ns.memory_map.items()} if ns else {},
+                )
+            )
+        return NodeSnapshot(
+            cpu_policy=self.cpu_manager.policy.name,
+            memory_policy=self.memory_manager.policy.name,
+            default_cpuset=cs.default_cpuset,
+            reserved_cpus=reserved,
+            assignments={p: dict(c) for p, c in cs.assignments.items()},
+            pod_cpus=dict(cs.pod_assignments),
+            numa=numa,
+            memory_assignments={
+                p: {c: [b.copy() for b in bl] for c, bl in cc.items()} for p, cc in ms.assignments.items()
+            },
+            pod_memory={p: [b.copy() for b in bl] for p, bl in ms.pod_assignments.items()},
+        )
+
+    def free_memory(self) -> dict[int, dict[str, int]]:
+        return {
+            n: {r: t.free for r, t in st.memory_map.items()}
+            for n, st in self.memory_manager.state.machine_state.items()
+        }
