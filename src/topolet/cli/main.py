@@ -42,6 +42,16 @@ def test_cmd(
     raise typer.Exit(0 if failed == 0 else 1)
 
 
+def _register_all() -> None:
+    from topolet.cli import explain_cmds, fleet_cmds, node_cmds, predict_cmds
+
+    for mod in (predict_cmds, node_cmds, explain_cmds, fleet_cmds):
+        mod.register(app)
+
+
+_register_all()
+
+
 def main() -> None:
     try:
         app()

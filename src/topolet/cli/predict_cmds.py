@@ -1,0 +1,201 @@
+"""``topolet predict`` and ``topolet demo``: would the kubelet admit these pods, and what would each container get?"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from topolet.engine.errors import StartupError
+from topolet.engine.node import Node, NodeError
+from topolet.engine.result import AdmitResult
+from topolet.io import yamlio
+from topolet.io.inputs import (
+    InputError,
+    embedded_pod_path,
+    load_kubelet_config_file,
+    load_pods,
+    load_topology_arg,
+)
+from topolet.io.results import result_to_dict
+from topolet.model.cpuset import format_bits
+from topolet.model.manifest import admit_to_api
+from topolet.model.quantity import format_bytes
+
+EXIT_INPUT = 1
+EXIT_STARTUP = 2
+EXIT_REJECTED = 3
+
+TOPOLOGY_HELP = (
+    "Machine: sysfs[:ROOT] (this or a captured host), preset:NAME[,k=v...] (see `topolet presets`), "
+    "or a topology file (explicit YAML/JSON as in FORMAT.md, or cAdvisor MachineInfo JSON)."
+)
+CONFIG_HELP = "KubeletConfiguration file (default: the seed article's configuration, embedded)."
+
+
+class Output(StrEnum):
+    table = "table"
+    wide = "wide"
+    json = "json"
+    yaml = "yaml"
+
+
+err_console = Console(stderr=True)
+
+
+def make_console() -> Console:
+    """A console for stdout: a pipe gets long lines instead of rich's 80-column default."""
+    c = Console()
+    if not c.is_terminal:
+        c = Console(width=200)
+    return c
+
+
+def fail(message: str, code: int) -> typer.Exit:
+    err_console.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def build_node(topology: str | None, config: str | None) -> Node:
+    try:
+        topo = load_topology_arg(topology)
+        cfg = load_kubelet_config_file(config)
+    except InputError as e:
+        raise fail(str(e), EXIT_INPUT) from e
+    try:
+        return Node(topo, cfg)
+    except StartupError as e:
+        raise fail(f"the kubelet refuses to start with this configuration: {e}", EXIT_STARTUP) from e
+
+
+def node_summary(node: Node) -> str:
+    c = node.config
+    gates = ",".join(
+        f"{g}={'on' if node.gates.enabled(g) else 'off'}" for g in ("PodLevelResources", "PodLevelResourceManagers")
+    )
+    opts = ",".join(f"{k}={v}" for k, v in sorted(c.cpu_manager_policy_options.items()))
+    reserved = getattr(node.cpu_manager.policy, "reserved_cpus", 0)
+    return (
+        f"node: {node.topology.describe()}\n"
+        f"kubelet: cpuManagerPolicy={c.cpu_manager_policy}"
+        + (f" ({opts})" if opts else "")
+        + (f" reservedCPUs={format_bits(reserved)}" if reserved else "")
+        + f", memoryManagerPolicy={c.memory_manager_policy}"
+        f", topologyManager={c.topology_manager_policy}/{c.topology_manager_scope}, {gates}"
+    )
+
+
+def _memory_text(r: AdmitResult, name: str) -> str:
+    c = r.container(name)
+    if c is None or not c.memory:
+        return "-"
+    return ", ".join(
+        f"{format_bytes(b.size)} {b.type} on NUMA {format_bits(sum(1 << n for n in b.numa_affinity))}" for b in c.memory
+    )
+
+
+def render_results(console: Console, node: Node, results: list[AdmitResult], wide: bool) -> None:
+    console.print(node_summary(node), highlight=False, soft_wrap=True)
+    for r in results:
+        console.print()
+        if not r.admitted:
+            msg = r.status_message if r.reason != "Invalid" else r.message
+            console.print(
+                f"pod/{r.pod.split('/', 1)[1]}: [red]REJECTED[/red] {escape(r.reason)}: {escape(msg)}", highlight=False
+            )
+            continue
+        head = f"pod/{r.pod.split('/', 1)[1]}: [green]ADMITTED[/green] QoS {r.qos}"
+        if r.pod_cpus:
+            numas = sorted({node.topology.cpu_numa[c] for c in _bits(r.pod_cpus)})
+            head += f", pod CPUs {format_bits(r.pod_cpus)} (NUMA {','.join(map(str, numas))})"
+        console.print(head, highlight=False)
+        t = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
+        for col in ("CONTAINER", "KIND", "CPUS", "Cpus_allowed_list", "Mems_allowed_list"):
+            t.add_column(col, no_wrap=True)
+        t.add_column("MEMORY", overflow="fold")
+        for c in r.containers:
+            t.add_row(
+                c.name,
+                c.kind,
+                c.cpu_mode,
+                c.cpus_list,
+                c.mems_list,
+                _memory_text(r, c.name),
+            )
+        console.print(t)
+
+
+def _bits(b: int) -> list[int]:
+    out = []
+    while b:
+        low = b & -b
+        out.append(low.bit_length() - 1)
+        b ^= low
+    return out
+
+
+def run_predict(files: list[str], topology: str | None, config: str | None, output: Output) -> None:
+    node = build_node(topology, config)
+    try:
+        pods = load_pods(files, node.gates)
+    except InputError as e:
+        raise fail(str(e), EXIT_INPUT) from e
+    results: list[AdmitResult] = []
+    for pod in pods:
+        stored, invalid = admit_to_api(pod, node.gates)
+        if stored is None:
+            results.append(AdmitResult(pod.key, pod.uid, False, "Invalid", invalid or "", pod.qos_class))
+            continue
+        try:
+            results.append(node.admit(stored))
+        except NodeError as e:
+            raise fail(f"{pod.key}: {e}", EXIT_INPUT) from e
+    console = make_console()
+    if output in (Output.json, Output.yaml):
+        data = {"items": [result_to_dict(r) for r in results]}
+        text = json.dumps(data, indent=2) if output is Output.json else yamlio.dump(data)
+        console.print(text, highlight=False, markup=False, soft_wrap=True)
+    else:
+        render_results(console, node, results, output is Output.wide)
+    if any(not r.admitted for r in results):
+        raise typer.Exit(EXIT_REJECTED)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("predict")
+    def predict(
+        filename: list[str] = typer.Option(..., "-f", "--filename", help="Manifests: file, directory or - (stdin)."),
+        topology: str = typer.Option(None, "--topology", "-t", help=TOPOLOGY_HELP),
+        config: str = typer.Option(None, "--config", "-c", help=CONFIG_HELP),
+        output: Output = typer.Option(Output.table, "-o", "--output", help="Output format."),
+    ) -> None:
+        """Would a fresh node admit these pods (in order), and what would each container get?
+
+        Exit status: 0 all admitted, 1 bad input, 2 the kubelet refuses the configuration,
+        3 a pod was rejected (by the API server or the kubelet).
+        """
+        run_predict(filename, topology, config, output)
+
+    @app.command("demo")
+    def demo(
+        topology: str = typer.Option("preset:2-numa", "--topology", "-t", help=TOPOLOGY_HELP),
+        output: Output = typer.Option(Output.table, "-o", "--output", help="Output format."),
+    ) -> None:
+        """The seed article's database pod on the seed article's kubelet, on a 2-socket, 2-NUMA, SMT node."""
+        run_predict([embedded_pod_path()], topology, None, output)
+
+    @app.command("presets")
+    def presets() -> None:
+        """List the machine presets usable as --topology preset:NAME."""
+        from topolet.model.presets import list_presets
+
+        t = Table(box=None, header_style="bold")
+        t.add_column("PRESET")
+        t.add_column("DESCRIPTION", overflow="fold")
+        for name, desc in list_presets():
+            t.add_row(name, desc)
+        make_console().print(t)
