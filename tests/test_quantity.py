@@ -77,3 +77,27 @@ def test_integer_milli_round_trip(n: int) -> None:
 @given(st.integers(min_value=0, max_value=2**50))
 def test_binary_format_round_trip(n: int) -> None:
     assert parse_bytes(format_bytes(n)) == n
+
+
+@pytest.mark.parametrize(
+    ("cpu", "integral"),
+    [
+        ("1", True),
+        ("2", True),
+        ("1000m", True),
+        ("2000m", True),
+        ("1.5", False),
+        ("1500m", False),
+        ("100m", False),
+        ("0.0001", False),
+        ("1001m", False),
+        ("1e3", True),
+        ("1k", True),
+        ("0", True),
+    ],
+)
+def test_integral_cpu_amount_as_the_kubelet(cpu: str, integral: bool) -> None:
+    """``isIntegralCPUAmount``: Value()*1000 == MilliValue() (both rounded up)."""
+    from topolet.engine.cpumanager.policy_static import is_integral_cpu_amount
+
+    assert is_integral_cpu_amount(Quantity.parse(cpu)) is integral
