@@ -7,8 +7,6 @@ from pathlib import Path
 
 import typer
 
-from topolet.scenario.runner import run_paths
-
 app = typer.Typer(
     name="topolet",
     help="Predict what the kubelet's topology, CPU and memory managers do (Kubernetes 1.36).",
@@ -27,9 +25,19 @@ def _root() -> None:
 def test_cmd(
     paths: list[Path] = typer.Argument(..., help="Scenario files or directories (searched recursively)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the summary line."),
+    reference: bool = typer.Option(
+        False,
+        "--reference",
+        help="Run the kubelet's exhaustive algorithms (every NUMA mask, every hint combination) "
+        "instead of the fast path; slow beyond 8 NUMA nodes.",
+    ),
 ) -> None:
     """Run scenario files (FORMAT.md) against the engine: one line per failed check, then a summary."""
-    results = run_paths(paths)
+    from topolet.engine.fast_path import reference_mode
+    from topolet.scenario.runner import run_paths
+
+    with reference_mode(reference):
+        results = run_paths(paths)
     failed = 0
     for r in results:
         if r.failures:
@@ -53,7 +61,9 @@ _register_all()
 
 
 def main() -> None:
+    # as a kubectl plugin (kubectl-topolet), usage lines say "kubectl topolet"
+    prog = "kubectl topolet" if Path(sys.argv[0]).name == "kubectl-topolet" else None
     try:
-        app()
+        app(prog_name=prog)
     except KeyboardInterrupt:  # pragma: no cover
         sys.exit(130)

@@ -16,12 +16,15 @@ from topolet.engine.cpumanager.cpu_assignment import (
     take_by_topology_numa_distributed,
     take_by_topology_numa_packed,
 )
+from topolet.engine.cpumanager.fast_hints import CPUHintSpace
 from topolet.engine.cpumanager.policy_options import StaticPolicyOptions
 from topolet.engine.cpumanager.state import CPUManagerState
 from topolet.engine.errors import AllocationError, EmptyPodSharedPoolError, SMTAlignmentError, StartupError
+from topolet.engine.fast_path import resolve_reference, structured_threshold
 from topolet.engine.features import POD_LEVEL_RESOURCE_MANAGERS, POD_LEVEL_RESOURCES, FeatureGates
 from topolet.engine.hint import AffinityStore, ProviderHints, TopologyHint
 from topolet.engine.qos import is_container_equivalent_qos_guaranteed, is_guaranteed
+from topolet.engine.topologymanager.hint_space import HintList
 from topolet.model.cpuset import format_bits, iter_bits
 from topolet.model.pod import CPU, Container, Pod
 from topolet.model.quantity import Quantity
@@ -48,8 +51,13 @@ class StaticCPUPolicy:
         affinity: AffinityStore,
         options: StaticPolicyOptions,
         gates: FeatureGates,
+        reference: bool | None = None,
     ) -> None:
         self.topology = topology
+        # reference: enumerate every NUMA mask as the kubelet does; else the fast path
+        # (fast_hints.CPUHintSpace: the same hints as a structured set, never listed)
+        self.reference = resolve_reference(reference)
+        self._structured_from = structured_threshold()
         self.affinity = affinity
         self.options = options
         self.cpu_group_size = topology.cpus_per_core()
@@ -79,12 +87,19 @@ class StaticCPUPolicy:
             reserved_physical |= topology.core_cpus[topology.cpu_core[cpu]]
         self.reserved_cpus = reserved
         self.reserved_physical_cpus = reserved_physical
-        # precomputed for hint generation: CPUs per NUMA node and the NUMA ids with CPUs
+        # for hint generation: the NUMA ids with CPUs; every mask over them and its total
+        # CPUs are listed on first use by the reference enumeration only (2^N of them)
         self._numa_ids = topology.cpu_numa_nodes()
-        self._masks = list(iterate_bitmasks(self._numa_ids))
+        self._masks: list[int] | None = None
         self._mask_total: dict[int, int] = {}
-        for m in self._masks:
-            self._mask_total[m] = sum(topology.numa_cpus[n].bit_count() for n in mask_bits(m))
+
+    def _all_masks(self) -> list[int]:
+        if self._masks is None:
+            masks = list(iterate_bitmasks(self._numa_ids))
+            for m in masks:
+                self._mask_total[m] = sum(self.topology.numa_cpus[n].bit_count() for n in mask_bits(m))
+            self._masks = masks
+        return self._masks
 
     # -- start-up --------------------------------------------------------------
     def start(self, s: CPUManagerState) -> None:
@@ -350,10 +365,10 @@ class StaticCPUPolicy:
         if allocated is not None:
             if allocated.bit_count() != requested:
                 return {CPU: []}
-            return {CPU: self.generate_cpu_topology_hints(allocated, 0, requested)}
+            return {CPU: self._topology_hints(allocated, 0, requested)}
         available = self.available_cpus(s)
         reusable = self.cpus_to_reuse.get(pod.uid, 0)
-        return {CPU: self.generate_cpu_topology_hints(available, reusable, requested)}
+        return {CPU: self._topology_hints(available, reusable, requested)}
 
     def get_pod_topology_hints(self, s: CPUManagerState, pod: Pod) -> ProviderHints:
         requested = self.pod_guaranteed_cpus(pod)
@@ -372,10 +387,19 @@ class StaticCPUPolicy:
                     return {CPU: []}
                 assigned |= allocated
         if assigned.bit_count() == requested:
-            return {CPU: self.generate_cpu_topology_hints(assigned, 0, requested)}
+            return {CPU: self._topology_hints(assigned, 0, requested)}
         available = self.available_cpus(s)
         reusable = self.cpus_to_reuse.get(pod.uid, 0) | assigned
-        return {CPU: self.generate_cpu_topology_hints(available, reusable, requested)}
+        return {CPU: self._topology_hints(available, reusable, requested)}
+
+    def _topology_hints(self, available: int, reusable: int, request: int) -> list[TopologyHint] | HintList:
+        """The hint list: enumerated (reference) or as a structured space (fast path)."""
+        if self.reference or len(self._numa_ids) < self._structured_from:
+            return self.generate_cpu_topology_hints(available, reusable, request)
+        space = CPUHintSpace(self, available, reusable, request)
+        if space.is_empty():
+            return []
+        return HintList(space)
 
     def generate_cpu_topology_hints(self, available: int, reusable: int, request: int) -> list[TopologyHint]:
         """``generateCPUTopologyHints``: every NUMA mask that can hold the request."""
@@ -388,7 +412,7 @@ class StaticCPUPolicy:
             reusable_numas |= 1 << topo.cpu_numa[cpu]
         n_reusable = reusable.bit_count()
         fits: list[int] = []
-        for mask in self._masks:
+        for mask in self._all_masks():
             cnt = mask.bit_count()
             if self._mask_total[mask] >= request and cnt < min_affinity:
                 min_affinity = cnt

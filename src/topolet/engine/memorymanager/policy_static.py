@@ -42,8 +42,10 @@ from itertools import combinations
 
 from topolet.engine.bitmask import bits, is_narrower_than, mask_of
 from topolet.engine.errors import AllocationError, EmptyPodSharedPoolError, StartupError
+from topolet.engine.fast_path import resolve_reference, structured_threshold
 from topolet.engine.features import POD_LEVEL_RESOURCE_MANAGERS, POD_LEVEL_RESOURCES, FeatureGates
 from topolet.engine.hint import NO_HINT, AffinityStore, ProviderHints, TopologyHint
+from topolet.engine.memorymanager.fast_hints import EMPTY, MemoryHintSpace, memory_hint_space
 from topolet.engine.memorymanager.state import (
     Block,
     MachineState,
@@ -53,6 +55,7 @@ from topolet.engine.memorymanager.state import (
     clone_blocks,
 )
 from topolet.engine.qos import is_container_equivalent_qos_guaranteed, is_guaranteed
+from topolet.engine.topologymanager.hint_space import HintList
 from topolet.model.pod import MEMORY, Container, Pod, is_memory_like
 from topolet.model.quantity import Quantity
 from topolet.model.topology import Topology, hugepage_resource_name
@@ -260,7 +263,16 @@ class StaticMemoryPolicy:
 
     name = POLICY_STATIC
 
-    __slots__ = ("_affinity", "_plr", "_plrm", "_reusable", "_system_reserved", "_topology")
+    __slots__ = (
+        "_affinity",
+        "_plr",
+        "_plrm",
+        "_reference",
+        "_reusable",
+        "_structured_from",
+        "_system_reserved",
+        "_topology",
+    )
 
     def __init__(
         self,
@@ -268,7 +280,12 @@ class StaticMemoryPolicy:
         system_reserved: dict[int, dict[str, int]],
         affinity: AffinityStore,
         gates: FeatureGates,
+        reference: bool | None = None,
     ) -> None:
+        # reference: enumerate every NUMA mask as the kubelet does; else the fast path
+        # (fast_hints.MemoryHintSpace: the same hints as a structured set, never listed)
+        self._reference = resolve_reference(reference)
+        self._structured_from = structured_threshold()
         total = 0
         for node in system_reserved.values():
             total += node.get(MEMORY, 0)
@@ -508,108 +525,34 @@ class StaticMemoryPolicy:
     def _calculate_hints(
         self, ms: MachineState, pod_uid: str, requested: Requests
     ) -> dict[str, list[TopologyHint] | None]:
-        """``calculateHints``: every NUMA mask with enough allocatable and free memory that
-        respects the node groups; preferred when of the minimal size that has enough
-        allocatable memory.
+        """``calculateHints``, enumerated: every NUMA mask with enough allocatable and free
+        memory that respects the node groups (see :func:`calculate_hints`)."""
+        return calculate_hints(ms, self._reusable.get(pod_uid) or {}, requested)
 
-        Same result as the kubelet's loop over ``IterateBitMasks``, computed with per-mask
-        sums over "compact" masks (bit ``i`` = the ``i``-th NUMA id) and successive filters.
-        """
-        if not requested:
+    def _hints(self, ms: MachineState, pod_uid: str, requested: Requests) -> dict[str, list[TopologyHint] | None]:
+        """``calculateHints`` as the provider answers it: enumerated (reference) or as
+        structured spaces (fast path, :class:`~topolet.engine.memorymanager.fast_hints.MemoryHintSpace`)."""
+        if self._reference or len(ms) < self._structured_from:
+            return self._calculate_hints(ms, pod_uid, requested)
+        space = memory_hint_space(ms, self._reusable.get(pod_uid) or {}, requested)
+        if space is None:  # the structure does not apply (negative sizes): enumerate
+            return self._calculate_hints(ms, pod_uid, requested)
+        if space is EMPTY:
             return {}
-        ids = sorted(ms)
-        n = len(ids)
-        if n == 0:
-            return {}
-        nodes = [ms[i] for i in ids]
-        names = list(requested)
-        position = {nid: i for i, nid in enumerate(ids)}
-
-        def compact(real: int) -> int | None:
-            """The compact mask of a real NUMA mask, None when it has ids outside the state."""
-            out = 0
-            for nid in bits(real):
-                i = position.get(nid)
-                if i is None:
-                    return None
-                out |= 1 << i
-            return out
-
-        def column(name: str, free: bool) -> tuple[int, ...]:
-            vals: list[int] = []
-            for node in nodes:
-                t = node.memory_map.get(name)  # Go would dereference a missing table
-                vals.append(0 if t is None else (t.free if free else t.allocatable))
-            return tuple(vals)
-
-        order = _compact_masks(n)
-
-        # 1. enough allocatable memory for every resource
-        candidates: list[int] | tuple[int, ...] = order
-        for name in names:
-            sums = _subset_sums(column(name, free=False))
-            need = requested[name]
-            candidates = [cm for cm in candidates if sums[cm] >= need]
-        if not candidates:
-            return {}
-        # IterateBitMasks goes by size: the first mask that fits is of the minimal size
-        min_size = candidates[0].bit_count()
-
-        # 2. node groups: a grouped node cannot serve a single-NUMA allocation; a used node
-        #    can join a multi-NUMA allocation only with exactly its own group
-        blocked_single = {1 << i for i, node in enumerate(nodes) if len(node.cells) > 1}
-        used = 0
-        group_of: dict[int, int] = {}  # compact position of a used node -> its compact group
-        for i, node in enumerate(nodes):
-            if node.number_of_assignments <= 0:
-                continue
-            used |= 1 << i
-            cells = node.cells
-            if len(cells) > 1 and len(set(cells)) == len(cells) and all(c >= 0 for c in cells):
-                group = compact(mask_of(cells))
-                if group is not None:
-                    group_of[i] = group
-        allowed_groups: set[int] = set()
-        for group in set(group_of.values()):
-            members = group & used
-            if all(group_of.get(i) == group for i in bits(members)):
-                allowed_groups.add(group)
-        candidates = [
-            cm
-            for cm in candidates
-            if (cm & (cm - 1) == 0 and cm not in blocked_single)
-            or (cm & (cm - 1) != 0 and (cm & used == 0 or cm in allowed_groups))
-        ]
-
-        # 3. enough free memory, counting the pod's reusable init-container memory
-        reusable = self._reusable.get(pod_uid) or {}
-        for name in names:
-            sums = _subset_sums(column(name, free=True))
-            need = requested[name]
-            extra: dict[int, int] = {}
-            for real, per_resource in reusable.items():
-                amount = per_resource.get(name, 0)
-                cm = compact(real) if amount else None
-                if cm is not None:
-                    extra[cm] = amount
-            if extra:
-                candidates = [cm for cm in candidates if sums[cm] + extra.get(cm, 0) >= need]
-            else:
-                candidates = [cm for cm in candidates if sums[cm] >= need]
-        if not candidates:
-            return {}
-
-        # candidates keep IterateBitMasks order: the preferred (minimal) ones come first
-        preferred, other = _hint_tables(tuple(ids))
-        k = 0
-        while k < len(candidates) and candidates[k].bit_count() == min_size:
-            k += 1
-        hints = [preferred[cm] for cm in candidates[:k]]
-        hints += [other[cm] for cm in candidates[k:]]
-        return {name: list(hints) for name in names}
+        return {name: HintList(space) for name in requested}
 
     def _default_hint(self, ms: MachineState, pod_uid: str, requested: Requests) -> TopologyHint:
         """``getDefaultHint``: the best hint for regular memory."""
+        if not self._reference and len(ms) >= self._structured_from:
+            space = memory_hint_space(ms, self._reusable.get(pod_uid) or {}, requested)
+            if space is EMPTY:
+                raise AllocationError(ERR_NO_DEFAULT_HINT)
+            if isinstance(space, MemoryHintSpace):
+                if MEMORY not in requested:
+                    return NO_HINT
+                best = space.find_best_hint()
+                assert best is not None
+                return best
         hints = self._calculate_hints(ms, pod_uid, requested)
         if len(hints) < 1:
             raise AllocationError(ERR_NO_DEFAULT_HINT)
@@ -621,6 +564,15 @@ class StaticMemoryPolicy:
         """``extendTopologyManagerHint``: the best hint that contains the current mask."""
         if mask is None:
             raise AllocationError(ERR_NIL_AFFINITY)
+        if not self._reference and len(ms) >= self._structured_from:
+            space = memory_hint_space(ms, self._reusable.get(pod_uid) or {}, requested)
+            if space is EMPTY or (isinstance(space, MemoryHintSpace) and MEMORY not in requested):
+                raise AllocationError(ERR_NO_EXTENSION)
+            if isinstance(space, MemoryHintSpace):
+                found = space.find_best_hint(mask)
+                if found is None:
+                    raise AllocationError(ERR_NO_EXTENSION)
+                return found
         hints = self._calculate_hints(ms, pod_uid, requested)
         filtered = [h for h in (hints.get(MEMORY) or []) if h.mask is not None and (h.mask & mask) == mask]
         if not filtered:
@@ -659,7 +611,7 @@ class StaticMemoryPolicy:
         blocks = state.get_blocks(pod.uid, container.name)
         if blocks is not None:
             return _regenerate_hints(blocks, requested)
-        return self._calculate_hints(state.machine_state, pod.uid, requested)
+        return self._hints(state.machine_state, pod.uid, requested)
 
     def get_pod_topology_hints(self, state: MemoryManagerState, pod: Pod) -> ProviderHints:
         """``GetPodTopologyHints`` (pod scope)."""
@@ -684,7 +636,7 @@ class StaticMemoryPolicy:
             if blocks is not None:
                 # compares the first allocated container's blocks with the pod's request
                 return _regenerate_hints(blocks, requested)
-        return self._calculate_hints(state.machine_state, pod.uid, requested)
+        return self._hints(state.machine_state, pod.uid, requested)
 
     # ------------------------------------------------------------------ allocation
     @staticmethod
@@ -905,6 +857,109 @@ class StaticMemoryPolicy:
                     continue
                 out.append(Block([nid], name, t.allocatable))
         return out
+
+
+def calculate_hints(
+    ms: MachineState, reusable: dict[int, dict[str, int]], requested: Requests
+) -> dict[str, list[TopologyHint] | None]:
+    """``calculateHints``: every NUMA mask with enough allocatable and free memory that
+    respects the node groups; preferred when of the minimal size that has enough
+    allocatable memory.
+
+    Same result as the kubelet's loop over ``IterateBitMasks``, computed with per-mask
+    sums over "compact" masks (bit ``i`` = the ``i``-th NUMA id) and successive filters.
+    """
+    if not requested:
+        return {}
+    ids = sorted(ms)
+    n = len(ids)
+    if n == 0:
+        return {}
+    nodes = [ms[i] for i in ids]
+    names = list(requested)
+    position = {nid: i for i, nid in enumerate(ids)}
+
+    def compact(real: int) -> int | None:
+        """The compact mask of a real NUMA mask, None when it has ids outside the state."""
+        out = 0
+        for nid in bits(real):
+            i = position.get(nid)
+            if i is None:
+                return None
+            out |= 1 << i
+        return out
+
+    def column(name: str, free: bool) -> tuple[int, ...]:
+        vals: list[int] = []
+        for node in nodes:
+            t = node.memory_map.get(name)  # Go would dereference a missing table
+            vals.append(0 if t is None else (t.free if free else t.allocatable))
+        return tuple(vals)
+
+    order = _compact_masks(n)
+
+    # 1. enough allocatable memory for every resource
+    candidates: list[int] | tuple[int, ...] = order
+    for name in names:
+        sums = _subset_sums(column(name, free=False))
+        need = requested[name]
+        candidates = [cm for cm in candidates if sums[cm] >= need]
+    if not candidates:
+        return {}
+    # IterateBitMasks goes by size: the first mask that fits is of the minimal size
+    min_size = candidates[0].bit_count()
+
+    # 2. node groups: a grouped node cannot serve a single-NUMA allocation; a used node
+    #    can join a multi-NUMA allocation only with exactly its own group
+    blocked_single = {1 << i for i, node in enumerate(nodes) if len(node.cells) > 1}
+    used = 0
+    group_of: dict[int, int] = {}  # compact position of a used node -> its compact group
+    for i, node in enumerate(nodes):
+        if node.number_of_assignments <= 0:
+            continue
+        used |= 1 << i
+        cells = node.cells
+        if len(cells) > 1 and len(set(cells)) == len(cells) and all(c >= 0 for c in cells):
+            group = compact(mask_of(cells))
+            if group is not None:
+                group_of[i] = group
+    allowed_groups: set[int] = set()
+    for group in set(group_of.values()):
+        members = group & used
+        if all(group_of.get(i) == group for i in bits(members)):
+            allowed_groups.add(group)
+    candidates = [
+        cm
+        for cm in candidates
+        if (cm & (cm - 1) == 0 and cm not in blocked_single)
+        or (cm & (cm - 1) != 0 and (cm & used == 0 or cm in allowed_groups))
+    ]
+
+    # 3. enough free memory, counting the pod's reusable init-container memory
+    for name in names:
+        sums = _subset_sums(column(name, free=True))
+        need = requested[name]
+        extra: dict[int, int] = {}
+        for real, per_resource in reusable.items():
+            amount = per_resource.get(name, 0)
+            cm = compact(real) if amount else None
+            if cm is not None:
+                extra[cm] = amount
+        if extra:
+            candidates = [cm for cm in candidates if sums[cm] + extra.get(cm, 0) >= need]
+        else:
+            candidates = [cm for cm in candidates if sums[cm] >= need]
+    if not candidates:
+        return {}
+
+    # candidates keep IterateBitMasks order: the preferred (minimal) ones come first
+    preferred, other = _hint_tables(tuple(ids))
+    k = 0
+    while k < len(candidates) and candidates[k].bit_count() == min_size:
+        k += 1
+    hints = [preferred[cm] for cm in candidates[:k]]
+    hints += [other[cm] for cm in candidates[k:]]
+    return {name: list(hints) for name in names}
 
 
 def _is_regular_init_container(pod: Pod, container: Container) -> bool:

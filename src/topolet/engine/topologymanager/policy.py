@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from topolet.engine.fast_path import resolve_reference
 from topolet.engine.hint import ProviderHints, TopologyHint
 from topolet.engine.topologymanager.fast_merge import MaskOrder, max_of_min_affinity_counts, merge_fast
+from topolet.engine.topologymanager.hint_space import HintList
 from topolet.engine.topologymanager.numa_info import NUMAInfo
 
 POLICY_NONE = "none"
@@ -31,7 +33,7 @@ def filter_providers_hints(providers_hints: Sequence[ProviderHints]) -> list[lis
         for resource_hints in hints.values():
             if resource_hints is None:
                 out.append([TopologyHint(None, True)])
-            elif len(resource_hints) == 0:
+            elif not resource_hints:  # (a HintList is never empty and is not listed here)
                 out.append([TopologyHint(None, False)])
             else:
                 out.append(resource_hints)
@@ -143,6 +145,9 @@ class HintMerger:
 def filter_single_numa_hints(all_hints: list[list[TopologyHint]]) -> list[list[TopologyHint]]:
     out: list[list[TopologyHint]] = []
     for hints in all_hints:
+        if isinstance(hints, HintList):  # the fast path: the preferred single nodes, not the whole list
+            out.append(hints.space.single_numa_preferred())
+            continue
         kept = [h for h in hints if h.preferred and (h.mask is None or h.mask.bit_count() == 1)]
         out.append(kept)
     return out
@@ -153,12 +158,13 @@ class Policy:
 
     name = POLICY_NONE
 
-    def __init__(self, numa_info: NUMAInfo, prefer_closest_numa: bool = False, reference: bool = False) -> None:
+    def __init__(self, numa_info: NUMAInfo, prefer_closest_numa: bool = False, reference: bool | None = None) -> None:
         self.numa_info = numa_info
         self.prefer_closest_numa = prefer_closest_numa
         # reference: the kubelet's exhaustive cross-product merge; else the fast path
         # (fast_merge), which gives identical answers without walking the product.
-        self.reference = reference
+        # None: the engine-wide default (topolet.engine.fast_path.reference_mode).
+        self.reference = resolve_reference(reference)
         self.default_affinity = numa_info.default_affinity_mask()
         closest = prefer_closest_numa and self.name != POLICY_SINGLE_NUMA_NODE
         self._order = MaskOrder(numa_info, closest)
@@ -208,7 +214,7 @@ class SingleNumaNodePolicy(Policy):
         return best, best.preferred
 
 
-def new_policy(name: str, numa_info: NUMAInfo, prefer_closest_numa: bool, reference: bool = False) -> Policy:
+def new_policy(name: str, numa_info: NUMAInfo, prefer_closest_numa: bool, reference: bool | None = None) -> Policy:
     cls = {
         POLICY_NONE: NonePolicy,
         POLICY_BEST_EFFORT: BestEffortPolicy,

@@ -1,0 +1,48 @@
+"""The conformance corpus on both paths (tests/test_conformance.py runs it on the default).
+
+* on the reference: every hint provider enumerates every NUMA mask and the merge walks
+  every combination, as the kubelet does (``topolet test --reference``);
+* on the structured fast path for every machine (hint spaces and ordered searches even
+  on the small machines where the default fast path still lists the few masks).
+
+Both must pass every scenario, with the real kubelet 1.36.2's expected values.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+import pytest
+
+from topolet.engine.fast_path import reference_mode, structured_from
+from topolet.scenario.runner import load_scenario_files, run_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = Path(os.environ.get("TOPOLET_CONFORMANCE", ROOT.parent / "shared" / "conformance"))
+
+
+def _run(mode: AbstractContextManager[None]) -> list[str]:
+    if not CORPUS.is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"conformance corpus not found at {CORPUS}")
+        pytest.skip(f"conformance corpus not found at {CORPUS} (set TOPOLET_CONFORMANCE)")
+    scenarios, broken = load_scenario_files([CORPUS])
+    assert not broken, [str(f) for r in broken for f in r.failures]
+    failures: list[str] = []
+    with mode:
+        for sc in scenarios:
+            failures.extend(str(f) for f in run_scenario(sc).failures)
+    assert len(scenarios) >= 1224
+    return failures
+
+
+def test_corpus_on_the_reference() -> None:
+    failures = _run(reference_mode(True))
+    assert not failures, "\n".join(failures)
+
+
+def test_corpus_on_the_structured_fast_path() -> None:
+    failures = _run(structured_from(1))
+    assert not failures, "\n".join(failures)
