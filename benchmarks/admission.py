@@ -15,6 +15,7 @@ import argparse
 import time
 from pathlib import Path
 
+from topolet.engine.fast_path import reference_mode
 from topolet.engine.node import Node
 from topolet.model.kubelet_config import load_kubelet_config
 from topolet.model.manifest import admit_to_api, pods_from_object
@@ -73,9 +74,9 @@ def build(topo: Topology, reference: bool) -> tuple[Node, list[Pod]]:
     if nodes > 8:
         cfg_map["topologyManagerPolicyOptions"] = {"max-allowable-numa-nodes": str(nodes)}
     cfg = load_kubelet_config(cfg_map, "benchmark")
-    node = Node(topo, cfg)
-    if reference:
-        node.topology_manager.policy.reference = True
+    # the reference: the kubelet's exhaustive hint generation and merge, everywhere
+    with reference_mode(reference):
+        node = Node(topo, cfg)
     pods = []
     for obj in pod_mix():
         pod, err = admit_to_api(pods_from_object(obj, "mix", node.gates)[0], node.gates)

@@ -17,32 +17,37 @@ from pathlib import Path
 import pytest
 
 from topolet.engine.fast_path import reference_mode, structured_from
-from topolet.scenario.runner import load_scenario_files, run_scenario
+from topolet.scenario.runner import Scenario, load_scenario_files, run_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(os.environ.get("TOPOLET_CONFORMANCE", ROOT.parent / "shared" / "conformance"))
 
 
-def _run(mode: AbstractContextManager[None]) -> list[str]:
+@pytest.fixture(scope="module")
+def scenarios() -> list[Scenario]:
     if not CORPUS.is_dir():
         if os.environ.get("CI"):
             pytest.fail(f"conformance corpus not found at {CORPUS}")
         pytest.skip(f"conformance corpus not found at {CORPUS} (set TOPOLET_CONFORMANCE)")
-    scenarios, broken = load_scenario_files([CORPUS])
+    loaded, broken = load_scenario_files([CORPUS])
     assert not broken, [str(f) for r in broken for f in r.failures]
+    assert len(loaded) >= 1224
+    return loaded
+
+
+def _failures(scenarios: list[Scenario], mode: AbstractContextManager[None]) -> list[str]:
     failures: list[str] = []
     with mode:
         for sc in scenarios:
             failures.extend(str(f) for f in run_scenario(sc).failures)
-    assert len(scenarios) >= 1224
     return failures
 
 
-def test_corpus_on_the_reference() -> None:
-    failures = _run(reference_mode(True))
+def test_corpus_on_the_reference(scenarios: list[Scenario]) -> None:
+    failures = _failures(scenarios, reference_mode(True))
     assert not failures, "\n".join(failures)
 
 
-def test_corpus_on_the_structured_fast_path() -> None:
-    failures = _run(structured_from(1))
+def test_corpus_on_the_structured_fast_path(scenarios: list[Scenario]) -> None:
+    failures = _failures(scenarios, structured_from(1))
     assert not failures, "\n".join(failures)

@@ -184,3 +184,23 @@ def test_reference_mode_is_scoped() -> None:
     assert not reference_enabled()
     assert node.topology_manager.policy.reference
     assert node.cpu_manager.policy.reference  # type: ignore[union-attr]
+
+
+def test_traces_on_64_numa_nodes_keep_the_structure() -> None:
+    """A trace's hint lists are not listed beyond LISTABLE_MAX_NODES NUMA nodes (2^64 - 1
+    masks): they say so, and their structure answers instead."""
+    from topolet.engine.topologymanager.hint_space import LISTABLE_MAX_NODES, HintList, HintListTooLarge
+
+    topo = grid(2, 32)
+    node = node_of(topo, kubelet("restricted", **{"max-allowable-numa-nodes": "64"}))
+    r = node.admit(guaranteed(node, "a", "2", "1Gi"), trace=True)
+    assert r.trace is not None and r.admitted
+    (name, cpu_hints), (_, mem_hints) = r.trace.merges[0].provider_hints
+    assert name == "cpu" and cpu_hints is not None and mem_hints is not None
+    lst = cpu_hints["cpu"]
+    assert isinstance(lst, HintList) and not lst.listable and LISTABLE_MAX_NODES < 64
+    assert "NUMA nodes" in repr(lst)
+    with pytest.raises(HintListTooLarge):
+        len(lst)
+    assert str(lst.space.find_best_hint()) == "{0 preferred=true}"
+    assert len(lst.space.single_numa_preferred()) == 64

@@ -70,7 +70,7 @@ def distance_rows(draw: st.DrawFn, ids: list[int]) -> dict[int, list[int]]:
 
 
 # --------------------------------------------------------------------------- search
-@settings(max_examples=_n(300), deadline=None)
+@settings(max_examples=_n(200), deadline=None)
 @given(st.data())
 def test_min_member_is_the_first_member_in_order(data: st.DataObject) -> None:
     ids = sorted(data.draw(st.sets(st.integers(0, 9), min_size=1, max_size=8)))
@@ -152,7 +152,7 @@ def _check_space(space: HintSpace, ref: list[TopologyHint], ids: list[int]) -> N
         assert space.find_best_hint(required) == want, required
 
 
-@settings(max_examples=_n(300), deadline=None)
+@settings(max_examples=_n(200), deadline=None)
 @given(cpu_cases())
 def test_cpu_hint_space_is_the_enumeration(case: tuple[StaticCPUPolicy, int, int, int]) -> None:
     policy, available, reusable, request = case
@@ -219,7 +219,7 @@ def memory_cases(
     return ms, reusable, requested
 
 
-@settings(max_examples=_n(400), deadline=None)
+@settings(max_examples=_n(250), deadline=None)
 @given(memory_cases())
 def test_memory_hint_space_is_the_enumeration(
     case: tuple[dict[int, NUMANodeState], dict[int, dict[str, int]], dict[str, int]],
@@ -275,7 +275,7 @@ def merge_cases(draw: st.DrawFn) -> tuple[NUMAInfo, list[object]]:
     return info, list(order)
 
 
-@settings(max_examples=_n(300), deadline=None)
+@settings(max_examples=_n(200), deadline=None)
 @given(merge_cases())
 def test_structured_merge_equals_the_exhaustive_merge(case: tuple[NUMAInfo, list[object]]) -> None:
     info, providers = case
@@ -317,7 +317,7 @@ def option_lists(draw: st.DrawFn) -> tuple[int, list[tuple[list[int], list[Famil
     return d, lists
 
 
-@settings(max_examples=_n(400), deadline=None)
+@settings(max_examples=_n(250), deadline=None)
 @given(option_lists(), st.data())
 def test_best_merged_mask_per_size_is_exact(
     case: tuple[int, list[tuple[list[int], list[Family]]]], data: st.DataObject

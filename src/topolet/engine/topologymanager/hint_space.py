@@ -144,7 +144,7 @@ class Family:
         return self.max_size >= self.universe.bit_count()
 
     def nonempty(self) -> bool:
-        """Exact for upward-closed families (the universe is then the largest member)."""
+        """Whether the family has a member (upward closed: whether the universe is one)."""
         if self.upward_closed:
             return self.contains(self.universe)
         return min_member(self, None) is not None
