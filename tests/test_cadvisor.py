@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from paths import H200 as H200_FIXTURE
 from topolet.io.cadvisor import MachineInfoError, machine_info_from_topology, topology_from_machine_info
 from topolet.io.sysfs import read_sysfs_topology
 from topolet.model.presets import get_preset, list_presets
@@ -280,7 +281,7 @@ def test_round_trip_through_machine_info(name: str) -> None:
 
 
 def test_sysfs_capture_through_machine_info(tmp_path: Path) -> None:
-    fixture = Path("/work/shared/fixtures/sysfs-h200.tgz")
+    fixture = H200_FIXTURE
     if not fixture.exists():
         pytest.skip("fixture missing")
     with tarfile.open(fixture, "r:gz") as tar:

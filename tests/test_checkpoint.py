@@ -9,12 +9,12 @@ kubelet's checkpoint code (Go structs, encoding/json, go-spew) run under Go.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from paths import CHECKPOINTS
 from topolet.engine.cpumanager.state import CPUManagerState
 from topolet.engine.memorymanager.state import Block, MemoryManagerState, MemoryTable, NUMANodeState
 from topolet.io import checkpoint as ck
@@ -34,7 +34,7 @@ from topolet.io.checkpoint import (
 )
 from topolet.model.cpuset import parse_bits
 
-FIXTURES = Path("/work/shared/fixtures/checkpoints")
+FIXTURES = CHECKPOINTS
 GiB = 1 << 30
 
 

@@ -10,6 +10,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from paths import EXAMPLES as EXAMPLES_DIR
 from topolet.cli.main import app
 from topolet.engine.node import Node
 from topolet.engine.restart import checkpoint_bytes
@@ -20,7 +21,7 @@ from topolet.model.manifest import admit_to_api
 from topolet.nodedir import load_node_dir_readonly
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT.parent / "shared" / "examples"
+EXAMPLES = EXAMPLES_DIR
 DATA = ROOT / "src" / "topolet" / "data"
 SEED_CONFIG = str(EXAMPLES / "kubelet-config.yaml" if EXAMPLES.is_dir() else DATA / "kubelet-config.yaml")
 SEED_POD = str(
@@ -298,7 +299,7 @@ def test_describe_node_renderables_are_appendable(node: str) -> None:
     from rich.console import Console
     from rich.text import Text
 
-    from topolet.cli.node_render import describe_node_renderables
+    from topolet.render.node import describe_node_renderables
 
     nd = load_node_dir_readonly(node)
     parts = describe_node_renderables(nd)

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from paths import CORPUS as CORPUS_DIR
 from topolet.scenario.runner import load_scenario_files, run_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = Path(os.environ.get("TOPOLET_CONFORMANCE", ROOT.parent / "shared" / "conformance"))
+CORPUS = CORPUS_DIR
 RATCHET = Path(__file__).resolve().parent / "conformance_passing.txt"
 
 

@@ -28,13 +28,13 @@ from topolet.engine.cpumanager.policy_options import (
     validate_static_policy_options,
 )
 from topolet.engine.errors import StartupError
-from topolet.engine.features import (
+from topolet.io.cadvisor import MachineInfoError, topology_from_machine_info
+from topolet.model import presets_upstream as pu
+from topolet.model.features import (
     CPU_MANAGER_POLICY_ALPHA_OPTIONS,
     CPU_MANAGER_POLICY_BETA_OPTIONS,
     FeatureGates,
 )
-from topolet.io.cadvisor import MachineInfoError, topology_from_machine_info
-from topolet.model import presets_upstream as pu
 from topolet.model.kubelet_config import KubeletConfig
 from topolet.model.quantity import Quantity
 from topolet.model.topology import CPUInfo, Topology

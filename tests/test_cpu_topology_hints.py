@@ -29,16 +29,16 @@ from topolet.engine.cpumanager.policy_options import (
 )
 from topolet.engine.cpumanager.policy_static import StaticCPUPolicy
 from topolet.engine.cpumanager.state import CPUManagerState
-from topolet.engine.features import (
+from topolet.engine.hint import AffinityStore, ProviderHints, TopologyHint
+from topolet.io.cadvisor import topology_from_machine_info
+from topolet.model import presets_upstream as pu
+from topolet.model.cpuset import bits_of, parse_bits
+from topolet.model.features import (
     CPU_MANAGER_POLICY_ALPHA_OPTIONS,
     POD_LEVEL_RESOURCE_MANAGERS,
     POD_LEVEL_RESOURCES,
     FeatureGates,
 )
-from topolet.engine.hint import AffinityStore, ProviderHints, TopologyHint
-from topolet.io.cadvisor import topology_from_machine_info
-from topolet.model import presets_upstream as pu
-from topolet.model.cpuset import bits_of, parse_bits
 from topolet.model.pod import CPU, MEMORY, Container, Pod, Resources
 from topolet.model.qos import compute_pod_qos
 from topolet.model.quantity import Quantity

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from topolet.engine.features import FeatureGates
 from topolet.model.defaulting import (
     aggregate_container_limits,
     aggregate_container_requests,
     apply_defaults,
 )
+from topolet.model.features import FeatureGates
 from topolet.model.pod import Container, Pod, Resources
 from topolet.model.quantity import Quantity
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from pathlib import Path
 
 import pytest
 
+from paths import SEED_CONFIG, SEED_POD
 from topolet.engine.node import Node
 from topolet.explain import explain_outcome, explain_pod, explain_pods
 from topolet.explain.model import Explanation
@@ -16,10 +16,6 @@ from topolet.model.kubelet_config import KubeletConfig
 from topolet.model.manifest import admit_to_api, pods_from_object
 from topolet.model.pod import Pod
 from topolet.render.explain_text import explain_text
-
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-SEED_POD = SHARED / "examples" / "tightly-coupled-database.yaml"
-SEED_CONFIG = SHARED / "examples" / "kubelet-config.yaml"
 
 POLICIES = ("none", "best-effort", "restricted", "single-numa-node")
 SCOPES = ("container", "pod")

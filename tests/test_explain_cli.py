@@ -9,11 +9,12 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from paths import SEED_CONFIG as SEED_CONFIG_FILE
+from paths import SEED_POD as SEED_POD_FILE
 from topolet.cli import explain_cmds
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-SEED_POD = str(SHARED / "examples" / "tightly-coupled-database.yaml")
-SEED_CONFIG = str(SHARED / "examples" / "kubelet-config.yaml")
+SEED_POD = str(SEED_POD_FILE)
+SEED_CONFIG = str(SEED_CONFIG_FILE)
 
 BIG_POD = """\
 apiVersion: v1

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from paths import SEED_CONFIG, SEED_POD
 from topolet.engine.node import Node
 from topolet.explain.compare import compare_models, to_per_container_model
 from topolet.io.inputs import load_kubelet_config_file, load_pods, load_topology_arg
 from topolet.model.manifest import admit_to_api, pods_from_object
-
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-SEED_POD = SHARED / "examples" / "tightly-coupled-database.yaml"
-SEED_CONFIG = SHARED / "examples" / "kubelet-config.yaml"
 
 
 def _node() -> Node:

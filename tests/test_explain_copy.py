@@ -5,10 +5,10 @@ from __future__ import annotations
 import copy
 import dataclasses
 import uuid
-from pathlib import Path
 
 import pytest
 
+from paths import CORPUS, SEED_CONFIG
 from topolet.engine.node import Node
 from topolet.explain.copying import copy_node, node_with_config
 from topolet.explain.core import explain_outcome
@@ -17,9 +17,6 @@ from topolet.io.inputs import load_kubelet_config_file, load_topology_arg
 from topolet.model.manifest import admit_to_api, pods_from_object
 from topolet.render.explain_text import explain_lines
 from topolet.scenario.runner import _build_inputs, load_scenario_files
-
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-SEED_CONFIG = SHARED / "examples" / "kubelet-config.yaml"
 
 
 def _pod(name: str, cpu: str) -> object:
@@ -71,7 +68,7 @@ def test_node_with_config_moves_reserved_cpus_for_strict_reservation() -> None:
     assert node.cpu_manager.state.default_cpuset & 1
 
 
-NAMED = SHARED / "conformance" / "named"
+NAMED = CORPUS / "named"
 
 
 @pytest.mark.skipif(not NAMED.is_dir(), reason="the conformance corpus is not in ../shared")

@@ -22,7 +22,6 @@ from hypothesis import strategies as st
 from topolet.engine.cpumanager.fast_hints import CPUHintSpace
 from topolet.engine.cpumanager.policy_options import StaticPolicyOptions
 from topolet.engine.cpumanager.policy_static import StaticCPUPolicy
-from topolet.engine.features import FeatureGates
 from topolet.engine.hint import AffinityStore, TopologyHint
 from topolet.engine.memorymanager.fast_hints import EMPTY, MemoryHintSpace, memory_hint_space
 from topolet.engine.memorymanager.policy_static import calculate_hints, find_best_hint
@@ -30,6 +29,7 @@ from topolet.engine.memorymanager.state import MemoryTable, NUMANodeState
 from topolet.engine.topologymanager.hint_space import Family, HintList, HintSpace, min_member, total_distance
 from topolet.engine.topologymanager.numa_info import NUMAInfo
 from topolet.engine.topologymanager.policy import POLICIES, new_policy
+from topolet.model.features import FeatureGates
 from topolet.model.topology import CPUInfo, NUMANode, Topology
 
 EXAMPLES = int(os.environ.get("TOPOLET_EXAMPLES", "0")) or None

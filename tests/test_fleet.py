@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 import yaml
 
-from topolet.engine.features import FeatureGates
 from topolet.fleet.convert import to_per_container
 from topolet.fleet.runner import RunOptions, run_fleet
 from topolet.fleet.scheduler import FitIndex, NodeAllocatable, PodRequest, pod_request
@@ -18,6 +17,7 @@ from topolet.fleet.spec import load_fleet
 from topolet.fleet.variants import resolve_variant
 from topolet.fleet.workload import expand_workload, load_workload, profile_pod
 from topolet.io.inputs import InputError
+from topolet.model.features import FeatureGates
 from topolet.model.manifest import admit_to_api
 from topolet.model.qos import compute_pod_qos
 

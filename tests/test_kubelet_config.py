@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from topolet.engine.features import DEFAULTS, DEPENDENCIES, SPECS, FeatureGates
+from topolet.model.features import DEFAULTS, DEPENDENCIES, SPECS, FeatureGates
 from topolet.model.kubelet_config import (
     DEFAULT_EVICTION_HARD,
     GoParseError,

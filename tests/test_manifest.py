@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
-from topolet.engine.features import FeatureGates
+from paths import CORPUS as CORPUS_DIR
+from topolet.model.features import FeatureGates
 from topolet.model.manifest import (
     ManifestError,
     PodInvalidError,
@@ -22,7 +22,7 @@ from topolet.model.quantity import Quantity
 
 GATES = FeatureGates()
 OFF = FeatureGates({"PodLevelResources": False})
-CONFORMANCE = Path("/work/shared/conformance")
+CONFORMANCE = CORPUS_DIR
 
 
 def pod_doc(name: str, **spec: object) -> dict:

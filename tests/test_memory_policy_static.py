@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 
 from topolet.engine.bitmask import mask_of
 from topolet.engine.errors import AllocationError, EmptyPodSharedPoolError, StartupError
-from topolet.engine.features import POD_LEVEL_RESOURCE_MANAGERS, POD_LEVEL_RESOURCES, FeatureGates
 from topolet.engine.hint import NO_HINT, AffinityStore, TopologyHint
 from topolet.engine.memorymanager.policy_none import NoneMemoryPolicy
 from topolet.engine.memorymanager.policy_static import (
@@ -32,6 +31,7 @@ from topolet.engine.memorymanager.policy_static import (
     is_affinity_violating_numa_allocations,
 )
 from topolet.engine.memorymanager.state import Block, MemoryManagerState, MemoryTable, NUMANodeState
+from topolet.model.features import POD_LEVEL_RESOURCE_MANAGERS, POD_LEVEL_RESOURCES, FeatureGates
 from topolet.model.pod import QOS_BURSTABLE, QOS_GUARANTEED, Container, Pod, Resources
 from topolet.model.quantity import Quantity
 from topolet.model.topology import CPUInfo, NUMANode, Topology

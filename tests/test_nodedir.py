@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from paths import H200 as H200_FILE
 from topolet.engine.node import Node
 from topolet.engine.restart import checkpoint_bytes
 from topolet.io.cadvisor import machine_info_from_topology
@@ -33,11 +34,10 @@ from topolet.nodedir import (
 from topolet.nodedir.store import CPU_STATE_FILE, MEMORY_STATE_FILE
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
 DATA = ROOT / "src" / "topolet" / "data"
 SEED_CONFIG = str(DATA / "kubelet-config.yaml")
 SEED_POD = str(DATA / "tightly-coupled-database.yaml")
-H200 = SHARED / "fixtures" / "sysfs-h200.tgz"
+H200 = H200_FILE
 
 
 def _apply(d: Path, *files: str) -> list[api.Outcome]:

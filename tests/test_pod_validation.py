@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from topolet.engine.features import FeatureGates
+from topolet.model.features import FeatureGates
 from topolet.model.manifest import admit_to_api
 from topolet.model.pod import Container, Pod, Resources
 from topolet.model.quantity import Quantity

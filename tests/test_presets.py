@@ -11,6 +11,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from paths import CORPUS as CORPUS_DIR
 from topolet.model.presets import (
     MAX_CPUS,
     PresetError,
@@ -25,7 +26,7 @@ from topolet.model.quantity import format_bytes
 from topolet.model.topology import Topology
 from topolet.model.topology_spec import topology_from_spec, topology_to_spec
 
-CONFORMANCE = Path("/work/shared/conformance")
+CONFORMANCE = CORPUS_DIR
 GIB = 1 << 30
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
-from pathlib import Path
 
+from paths import SEED_CONFIG, SEED_POD
 from topolet.engine.node import Node
 from topolet.explain import explain_pods
 from topolet.explain.compare import compare_models
@@ -13,10 +13,6 @@ from topolet.explain.nodeview import node_view
 from topolet.io.inputs import load_kubelet_config_file, load_pods, load_topology_arg
 from topolet.model.manifest import pods_from_object
 from topolet.render.html import ReportSide, html_report, svg_node_map
-
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-SEED_POD = SHARED / "examples" / "tightly-coupled-database.yaml"
-SEED_CONFIG = SHARED / "examples" / "kubelet-config.yaml"
 
 
 class _Collect(HTMLParser):

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import io
 import re
-from pathlib import Path
 
 from rich.console import Console
 
+from paths import SEED_CONFIG, SEED_POD
 from topolet.engine.node import Node
 from topolet.explain import explain_pods
 from topolet.explain.nodeview import node_view
 from topolet.io.inputs import load_kubelet_config_file, load_pods, load_topology_arg
 from topolet.render import memory_bars, node_map, node_picture, render_plain
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-SEED_POD = SHARED / "examples" / "tightly-coupled-database.yaml"
-SEED_CONFIG = SHARED / "examples" / "kubelet-config.yaml"
 ANSI = re.compile(r"\x1b\[")
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from paths import SEED_CONFIG, SEED_POD
 from topolet.engine.node import Node
 from topolet.explain import explain_pods
 from topolet.explain.nodeview import node_view
@@ -25,10 +26,6 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shuti
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="headless Chromium is not installed (Debian: apt-get install -y chromium)"
 )
-
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-SEED_POD = SHARED / "examples" / "tightly-coupled-database.yaml"
-SEED_CONFIG = SHARED / "examples" / "kubelet-config.yaml"
 
 
 def _chromium(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:

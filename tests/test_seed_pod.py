@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from paths import EXAMPLES as EXAMPLES_DIR
 from topolet.engine.node import Node
 from topolet.io.inputs import load_kubelet_config_file, load_pods, load_topology_arg
 from topolet.model.cpuset import format_bits
 from topolet.model.manifest import admit_to_api
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "examples"
+EXAMPLES = EXAMPLES_DIR
 
 
 @pytest.fixture(params=["shared", "embedded"])

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from paths import CORPUS as CORPUS_DIR
 from topolet.engine.cpumanager.policy_options import (
     StaticPolicyOptions,
     check_none_policy_options,
@@ -17,7 +17,6 @@ from topolet.engine.cpumanager.policy_options import (
     validate_static_policy_options,
 )
 from topolet.engine.errors import StartupError
-from topolet.engine.features import FeatureGates
 from topolet.engine.memorymanager.reserved import system_reserved_memory
 from topolet.engine.startup import (
     KubeletStartupError,
@@ -32,12 +31,13 @@ from topolet.engine.topologymanager.policy_options import (
     check_topology_manager,
     topology_policy_options,
 )
+from topolet.model.features import FeatureGates
 from topolet.model.kubelet_config import KubeletConfig, load_kubelet_config
 from topolet.model.quantity import parse_bytes
 from topolet.model.topology import CPUInfo, NUMANode, Topology
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = Path(os.environ.get("TOPOLET_CONFORMANCE", ROOT.parent / "shared" / "conformance"))
+CORPUS = CORPUS_DIR
 
 GI = 1 << 30
 

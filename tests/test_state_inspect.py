@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from paths import CHECKPOINTS
 from topolet.cli.main import app
 from topolet.engine.cpumanager.state import CPUManagerState
 from topolet.engine.memorymanager.state import Block, MemoryManagerState, MemoryTable, NUMANodeState
@@ -18,7 +19,7 @@ from topolet.model.cpuset import parse_bits
 from topolet.model.topology_spec import topology_from_spec
 
 ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = ROOT.parent / "shared" / "fixtures" / "checkpoints"
+FIXTURES = CHECKPOINTS
 SEED_CONFIG = str(ROOT / "src" / "topolet" / "data" / "kubelet-config.yaml")
 SEED_POD = str(ROOT / "src" / "topolet" / "data" / "tightly-coupled-database.yaml")
 needs_fixtures = pytest.mark.skipif(not FIXTURES.is_dir(), reason="shared/fixtures/checkpoints not found")

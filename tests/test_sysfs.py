@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from paths import H200 as H200_FIXTURE
 from topolet.io.sysfs import SysfsError, read_sysfs_topology
 from topolet.model.cpuset import format_bits
 from topolet.model.presets import get_preset
 from topolet.model.topology import Topology
 
-FIXTURE = Path("/work/shared/fixtures/sysfs-h200.tgz")
+FIXTURE = H200_FIXTURE
 KIB = 1024
 GIB = 1 << 30
 

@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 import yaml
 
+from paths import CORPUS as CORPUS_DIR
 from topolet.model.quantity import parse_bytes
 from topolet.model.topology import Topology
 from topolet.model.topology_spec import TopologySpecError, topology_from_spec, topology_to_spec
 
-CONFORMANCE = Path("/work/shared/conformance")
+CONFORMANCE = CORPUS_DIR
 GIB = 1 << 30
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)

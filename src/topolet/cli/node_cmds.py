@@ -19,13 +19,14 @@ from typing import Any, NoReturn
 import typer
 from rich.console import Console, RenderableType
 
-from topolet.cli import node_exec, node_render
+from topolet.cli import node_exec
 from topolet.io import yamlio
 from topolet.io.inputs import InputError, load_objects
 from topolet.io.statefile import StateFileError
 from topolet.nodedir import api
 from topolet.nodedir.pods import StoredPod
 from topolet.nodedir.store import NodeDir, NodeDirError, NodeStartError, init_node, open_node, program_name
+from topolet.render import node as node_render
 
 NODE_HELP = "The node directory (default: $TOPOLET_NODE, else ~/.local/state/topolet/node)."
 OUTPUT_HELP = "Output format: json, yaml, wide or name."

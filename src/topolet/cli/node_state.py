@@ -8,7 +8,6 @@ from typing import Any
 
 import typer
 
-from topolet.cli.node_render import tabwrite
 from topolet.engine.cpumanager.policy_static import StaticCPUPolicy
 from topolet.engine.errors import StartupError
 from topolet.engine.node import Node
@@ -18,12 +17,13 @@ from topolet.io.inputs import InputError, load_topology_arg
 from topolet.io.statefile import CPU_KIND, MEMORY_KIND, InspectReport, inspect_state_file
 from topolet.model.topology import Topology
 from topolet.nodedir.store import CPU_STATE_FILE, MEMORY_STATE_FILE, NodeDir, NodeDirError, load_node_dir_readonly
+from topolet.render.node import tabwrite
 
 
 def _kubelet_verdict(nd: NodeDir, rep: InspectReport, data: bytes) -> str:
     """Would the node's kubelet (its topology and configuration) start with this file?"""
     gates = nd.config.feature_gates
-    from topolet.engine.features import POD_LEVEL_RESOURCE_MANAGERS
+    from topolet.model.features import POD_LEVEL_RESOURCE_MANAGERS
 
     gate = gates.enabled(POD_LEVEL_RESOURCE_MANAGERS)
     try:

@@ -14,7 +14,6 @@ from topolet.engine.cpumanager.manager import CPUManager
 from topolet.engine.cpumanager.policy_static import NoneCPUPolicy, StaticCPUPolicy
 from topolet.engine.cpumanager.state import CPUManagerState
 from topolet.engine.errors import AdmissionError, AllocationError, admit_result_of
-from topolet.engine.features import POD_LEVEL_RESOURCE_MANAGERS, FeatureGates
 from topolet.engine.hint import AffinityStore
 from topolet.engine.memorymanager.manager import MemoryManager
 from topolet.engine.memorymanager.policy_none import NoneMemoryPolicy
@@ -32,6 +31,7 @@ from topolet.engine.result import (
 from topolet.engine.startup import StartupPlan, startup_checks
 from topolet.engine.topologymanager.manager import AdmissionTrace, TopologyManager
 from topolet.engine.topologymanager.policy import NUMAInfo, new_policy
+from topolet.model.features import POD_LEVEL_RESOURCE_MANAGERS, FeatureGates
 from topolet.model.kubelet_config import KubeletConfig
 from topolet.model.pod import Pod
 from topolet.model.topology import Topology

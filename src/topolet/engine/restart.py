@@ -7,7 +7,6 @@ pods on restart, a known bug that topolet does not reproduce.)
 
 from __future__ import annotations
 
-from topolet.engine.features import POD_LEVEL_RESOURCE_MANAGERS
 from topolet.engine.node import Node, PodRecord
 from topolet.io.checkpoint import (
     cpu_checkpoint_version_for,
@@ -16,6 +15,7 @@ from topolet.io.checkpoint import (
     load_cpu_checkpoint,
     load_memory_checkpoint,
 )
+from topolet.model.features import POD_LEVEL_RESOURCE_MANAGERS
 from topolet.model.kubelet_config import KubeletConfig
 
 

@@ -50,7 +50,6 @@ from fractions import Fraction
 
 from topolet.engine.cpumanager.policy_options import StaticPolicyOptions, cpu_manager_startup
 from topolet.engine.errors import StartupError
-from topolet.engine.features import FeatureGates
 from topolet.engine.memorymanager.reserved import memory_manager_startup
 from topolet.engine.topologymanager.policy_options import (
     POLICIES,
@@ -58,6 +57,7 @@ from topolet.engine.topologymanager.policy_options import (
     check_topology_manager,
 )
 from topolet.model.cpuset import format_bits
+from topolet.model.features import FeatureGates
 from topolet.model.kubelet_config import (
     GoParseError,
     KubeletConfig,

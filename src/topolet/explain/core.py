@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 from topolet.engine.bitmask import bits as mask_bits
 from topolet.engine.cpumanager.policy_static import StaticCPUPolicy
-from topolet.engine.features import POD_LEVEL_RESOURCE_MANAGERS, POD_LEVEL_RESOURCES
 from topolet.engine.hint import ProviderHints, TopologyHint
 from topolet.engine.memorymanager.policy_static import StaticMemoryPolicy
 from topolet.engine.node import Node
@@ -43,6 +42,7 @@ from topolet.explain.model import (
 )
 from topolet.explain.recorder import NUMAState, ProviderCall, admit_recorded, numa_state
 from topolet.model.cpuset import format_bits, iter_bits
+from topolet.model.features import POD_LEVEL_RESOURCE_MANAGERS, POD_LEVEL_RESOURCES
 from topolet.model.manifest import admit_to_api
 from topolet.model.pod import CPU, MEMORY, Container, Pod
 

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from topolet.engine.errors import StartupError
-from topolet.engine.features import POD_LEVEL_RESOURCES, FeatureGates
 from topolet.engine.node import Node
 from topolet.engine.result import POD_SHARED
 from topolet.fleet.convert import to_per_container
@@ -33,6 +32,7 @@ from topolet.fleet.scheduler import FitIndex, NodeAllocatable, PodRequest, pod_r
 from topolet.fleet.spec import PoolSpec
 from topolet.fleet.workload import Workload, WorkloadSource, expand_workload
 from topolet.model.cpuset import format_bits
+from topolet.model.features import POD_LEVEL_RESOURCES, FeatureGates
 from topolet.model.manifest import admit_to_api
 from topolet.model.pod import Pod
 

@@ -35,8 +35,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
 
-from topolet.engine.features import FeatureGates
 from topolet.io.inputs import InputError, load_topology_arg, load_topology_file, parse_mapping, read_text
+from topolet.model.features import FeatureGates
 from topolet.model.kubelet_config import KubeletConfig, KubeletConfigError, load_kubelet_config
 from topolet.model.quantity import QuantityError
 from topolet.model.topology import Topology, TopologyError

@@ -44,8 +44,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
-from topolet.engine.features import FeatureGates
 from topolet.io.inputs import InputError, LoadedObject, load_objects
+from topolet.model.features import FeatureGates
 from topolet.model.manifest import ManifestError, pods_from_object
 from topolet.model.pod import Pod
 from topolet.model.quantity import BINARY_SI, DECIMAL_SI, Quantity, QuantityError, format_quantity

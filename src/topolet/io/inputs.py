@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from topolet.engine.features import FeatureGates
 from topolet.io import yamlio
+from topolet.model.features import FeatureGates
 from topolet.model.kubelet_config import KubeletConfig, KubeletConfigError, load_kubelet_config
 from topolet.model.manifest import ManifestError, load_documents, pods_from_object
 from topolet.model.pod import Pod

@@ -34,7 +34,7 @@ import math
 from dataclasses import replace
 from fractions import Fraction
 
-from topolet.engine.features import POD_LEVEL_RESOURCES, FeatureGates
+from topolet.model.features import POD_LEVEL_RESOURCES, FeatureGates
 from topolet.model.pod import CPU, HUGEPAGES_PREFIX, MEMORY, Container, Pod, Resources
 from topolet.model.quantity import Quantity
 

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from topolet.engine.features import FeatureGates
+from topolet.model.features import FeatureGates
 from topolet.model.quantity import BINARY_SI, DECIMAL_EXPONENT, DECIMAL_SI, Quantity
 
 __all__ = [

@@ -33,8 +33,8 @@ from typing import Annotated, Any, NoReturn
 import yaml
 from pydantic import BaseModel, ConfigDict, PlainValidator, StrictInt, ValidationError
 
-from topolet.engine.features import POD_LEVEL_RESOURCES, FeatureGates
 from topolet.model.defaulting import apply_defaults
+from topolet.model.features import POD_LEVEL_RESOURCES, FeatureGates
 from topolet.model.pod import Container, Pod, Resources
 from topolet.model.qos import compute_pod_qos
 from topolet.model.quantity import Quantity, QuantityError

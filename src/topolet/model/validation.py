@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from topolet.engine.features import POD_LEVEL_RESOURCES, FeatureGates
 from topolet.model.defaulting import (
     aggregate_container_limits,
     aggregate_container_requests,
@@ -28,6 +27,7 @@ from topolet.model.defaulting import (
     is_overcommit_allowed,
     is_supported_pod_level_resource,
 )
+from topolet.model.features import POD_LEVEL_RESOURCES, FeatureGates
 from topolet.model.pod import CPU, MEMORY, Container, Pod, Resources
 from topolet.model.quantity import Quantity, QuantityError
 

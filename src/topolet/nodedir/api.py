@@ -23,10 +23,10 @@ from typing import Any
 
 import yaml
 
-from topolet.engine.features import POD_LEVEL_RESOURCES, FeatureGates
 from topolet.io import yamlio
 from topolet.io.inputs import InputError, LoadedObject, load_kubelet_config_file, read_text
 from topolet.io.quota import QuotaError, ResourceQuota, check_pod_create, quota_from_object
+from topolet.model.features import POD_LEVEL_RESOURCES, FeatureGates
 from topolet.model.manifest import WORKLOAD_KINDS, ManifestError, admit_to_api, pods_from_object
 from topolet.model.pod import Pod
 from topolet.model.quantity import QuantityError

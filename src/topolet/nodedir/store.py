@@ -34,7 +34,6 @@ from typing import Any
 import yaml
 
 from topolet.engine.errors import StartupError
-from topolet.engine.features import POD_LEVEL_RESOURCE_MANAGERS
 from topolet.engine.node import Node, PodRecord
 from topolet.engine.restart import checkpoint_bytes
 from topolet.engine.result import AdmitResult
@@ -44,6 +43,7 @@ from topolet.io.checkpoint import CheckpointError, go_quote, load_cpu_checkpoint
 from topolet.io.inputs import InputError, load_kubelet_config_file, load_topology_arg, parse_mapping, read_text
 from topolet.io.quota import QuotaError, ResourceQuota, quota_from_object, quota_to_object
 from topolet.io.statefile import DirLock, StateFileError, commit_files
+from topolet.model.features import POD_LEVEL_RESOURCE_MANAGERS
 from topolet.model.kubelet_config import KubeletConfig, KubeletConfigError, load_kubelet_config
 from topolet.model.pod import Container, Pod
 from topolet.model.quantity import QuantityError

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from topolet.engine.errors import StartupError
-from topolet.engine.features import (
+from topolet.model.cpuset import format_bits
+from topolet.model.features import (
     CPU_MANAGER_POLICY_ALPHA_OPTIONS,
     CPU_MANAGER_POLICY_BETA_OPTIONS,
     FeatureGates,
 )
-from topolet.model.cpuset import format_bits
 from topolet.model.kubelet_config import GoParseError, go_parse_bool, go_parse_cpuset, go_quote
 from topolet.model.topology import Topology
 

@@ -21,11 +21,11 @@ from topolet.engine.cpumanager.policy_options import StaticPolicyOptions
 from topolet.engine.cpumanager.state import CPUManagerState
 from topolet.engine.errors import AllocationError, EmptyPodSharedPoolError, SMTAlignmentError, StartupError
 from topolet.engine.fast_path import resolve_reference, structured_threshold
-from topolet.engine.features import POD_LEVEL_RESOURCE_MANAGERS, POD_LEVEL_RESOURCES, FeatureGates
 from topolet.engine.hint import AffinityStore, ProviderHints, TopologyHint
 from topolet.engine.qos import is_container_equivalent_qos_guaranteed, is_guaranteed
 from topolet.engine.topologymanager.hint_space import HintList
 from topolet.model.cpuset import format_bits, iter_bits
+from topolet.model.features import POD_LEVEL_RESOURCE_MANAGERS, POD_LEVEL_RESOURCES, FeatureGates
 from topolet.model.pod import CPU, Container, Pod
 from topolet.model.quantity import Quantity
 from topolet.model.topology import Topology

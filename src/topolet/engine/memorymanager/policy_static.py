@@ -43,7 +43,6 @@ from itertools import combinations
 from topolet.engine.bitmask import bits, is_narrower_than, mask_of
 from topolet.engine.errors import AllocationError, EmptyPodSharedPoolError, StartupError
 from topolet.engine.fast_path import resolve_reference, structured_threshold
-from topolet.engine.features import POD_LEVEL_RESOURCE_MANAGERS, POD_LEVEL_RESOURCES, FeatureGates
 from topolet.engine.hint import NO_HINT, AffinityStore, ProviderHints, TopologyHint
 from topolet.engine.memorymanager.fast_hints import EMPTY, MemoryHintSpace, memory_hint_space
 from topolet.engine.memorymanager.state import (
@@ -56,6 +55,7 @@ from topolet.engine.memorymanager.state import (
 )
 from topolet.engine.qos import is_container_equivalent_qos_guaranteed, is_guaranteed
 from topolet.engine.topologymanager.hint_space import HintList
+from topolet.model.features import POD_LEVEL_RESOURCE_MANAGERS, POD_LEVEL_RESOURCES, FeatureGates
 from topolet.model.pod import MEMORY, Container, Pod, is_memory_like
 from topolet.model.quantity import Quantity
 from topolet.model.topology import Topology, hugepage_resource_name

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from topolet.engine.errors import StartupError
-from topolet.engine.features import (
+from topolet.model.features import (
     TOPOLOGY_MANAGER_POLICY_ALPHA_OPTIONS,
     TOPOLOGY_MANAGER_POLICY_BETA_OPTIONS,
     FeatureGates,

@@ -19,10 +19,10 @@ from rich.console import RenderableType
 from rich.text import Text
 
 from topolet.engine.cpumanager.policy_static import StaticCPUPolicy
-from topolet.engine.features import POD_LEVEL_RESOURCE_MANAGERS, POD_LEVEL_RESOURCES
 from topolet.engine.result import EXCLUSIVE, NODE_SHARED, POD_SHARED, ContainerAllocation
 from topolet.io.quota import ResourceQuota, pod_limits, pod_requests, quota_to_object, quota_used
 from topolet.model.cpuset import format_bits
+from topolet.model.features import POD_LEVEL_RESOURCE_MANAGERS, POD_LEVEL_RESOURCES
 from topolet.model.pod import QOS_GUARANTEED, Pod
 from topolet.model.quantity import Quantity, format_bytes
 from topolet.nodedir.pods import StoredPod, parse_rfc3339, stored_pod_object
