@@ -13,9 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from topolet.model.manifest import ManifestError, pods_from_object
 from topolet.model.pod import Container, Pod, Resources
-from topolet.model.quantity import QuantityError
 
 PHASE_RUNNING = "Running"
 PHASE_FAILED = "Failed"
@@ -134,35 +132,67 @@ def stored_pod_entry(sp: StoredPod) -> dict[str, Any]:
     }
 
 
+def _mapping(value: Any, where: str, name: str, *, required: bool = False) -> dict[str, Any]:
+    if value is None and not required:
+        return {}
+    if not isinstance(value, dict):
+        got = "null" if value is None else f"{type(value).__name__.replace('str', 'string')} {value!r:.40}"
+        raise StoredPodError(f"{where}: {name} must be a mapping, got {got}")
+    return value
+
+
 def stored_pod_from_entry(entry: Any, where: str) -> StoredPod:
-    """Read an entry of ``pods.json`` back (no API defaulting: the object is already stored)."""
-    if not isinstance(entry, dict) or not isinstance(entry.get("object"), dict):
-        raise StoredPodError(f"{where}: not a stored pod entry")
-    obj = entry["object"]
+    """Read a stored pod entry back (no API defaulting: the object is already stored).
+
+    Every field is checked: a hand-damaged entry is a :class:`StoredPodError` naming the field.
+    """
+    from topolet.model.manifest import ManifestError, pods_from_object
+    from topolet.model.quantity import QuantityError
+
+    if not isinstance(entry, dict):
+        raise StoredPodError(f"{where}: not a stored pod entry (a mapping with sequence, admission and object)")
+    obj = _mapping(entry.get("object"), where, "object", required=True)
+    meta = _mapping(obj.get("metadata"), where, "object.metadata", required=True)
+    status = _mapping(obj.get("status"), where, "object.status")
+    adm = _mapping(entry.get("admission"), where, "admission", required=True)
     try:
         pods = pods_from_object(obj, where, _NO_GATES)
     except (ManifestError, QuantityError) as e:
         raise StoredPodError(str(e)) from e
+    except RecursionError as e:
+        raise StoredPodError(f"{where}: object: nested too deeply") from e
     if len(pods) != 1:
-        raise StoredPodError(f"{where}: not a Pod")
+        raise StoredPodError(f"{where}: object: not a Pod")
     pod = pods[0]
-    meta = obj.get("metadata") or {}
-    status = obj.get("status") or {}
-    adm = entry.get("admission") or {}
     if not meta.get("uid"):
-        raise StoredPodError(f"{where}: metadata.uid is missing")
+        raise StoredPodError(f"{where}: object.metadata.uid is missing")
+    for key in ("qosClass", "phase", "reason", "message"):
+        if not isinstance(status.get(key, ""), str):
+            raise StoredPodError(f"{where}: object.status.{key} must be a string")
     pod.qos_class = str(status.get("qosClass") or "")
     seq = entry.get("sequence")
-    if not isinstance(seq, int):
-        raise StoredPodError(f"{where}: sequence must be an integer")
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+        raise StoredPodError(f"{where}: sequence must be a positive integer")
+    admitted = adm.get("admitted")
+    if not isinstance(admitted, bool):
+        raise StoredPodError(f"{where}: admission.admitted must be true or false")
+    for key in ("reason", "message"):
+        if not isinstance(adm.get(key, ""), str):
+            raise StoredPodError(f"{where}: admission.{key} must be a string")
+    created = meta.get("creationTimestamp", "")
+    if not isinstance(created, str):
+        raise StoredPodError(f"{where}: object.metadata.creationTimestamp must be a string")
+    source = entry.get("source", "")
+    if not isinstance(source, str):
+        raise StoredPodError(f"{where}: source must be a string")
     return StoredPod(
         pod=pod,
         sequence=seq,
-        created=str(meta.get("creationTimestamp") or ""),
-        admitted=bool(adm.get("admitted")),
+        created=created,
+        admitted=admitted,
         reason=str(adm.get("reason") or ""),
         message=str(adm.get("message") or ""),
-        source=str(entry.get("source") or ""),
+        source=source,
     )
 
 
