@@ -67,5 +67,9 @@ def output_error(value: str, allowed: tuple[str, ...] | list[str]) -> CLIError:
 
 
 def check_output(value: str | None, allowed: tuple[str, ...] | list[str]) -> None:
+    """A bad ``-o`` value: ``error: ...`` on stderr, exit :data:`EXIT_USAGE` (under any click runner)."""
     if value is not None and value not in allowed:
-        raise output_error(value, allowed)
+        import typer
+
+        typer.echo(f"error: {output_error(value, allowed).message}", err=True)
+        raise typer.Exit(EXIT_USAGE)

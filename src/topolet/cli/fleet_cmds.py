@@ -95,6 +95,8 @@ def run_cmd(
     no_progress: bool = typer.Option(False, "--no-progress", help="No progress bar."),
 ) -> None:
     """Simulate a workload on a fleet and compare variants (kube-scheduler placement + kubelet admission)."""
+    from rich.console import Console
+
     from topolet.engine.errors import StartupError
     from topolet.engine.node import NodeError
     from topolet.fleet.runner import RunOptions, run_fleet
@@ -103,8 +105,6 @@ def run_cmd(
     from topolet.fleet.variants import resolve_variant
     from topolet.fleet.workload import load_workload
     from topolet.io.inputs import InputError
-
-    from rich.console import Console
 
     check_output(output, ("table", "json"))
     if workers and scheduler:

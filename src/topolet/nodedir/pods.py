@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from topolet.model.pod import Container, Pod, Resources
+from topolet.model.quantity import Quantity, QuantityError
 
 PHASE_RUNNING = "Running"
 PHASE_FAILED = "Failed"
@@ -136,9 +137,106 @@ def _mapping(value: Any, where: str, name: str, *, required: bool = False) -> di
     if value is None and not required:
         return {}
     if not isinstance(value, dict):
-        got = "null" if value is None else f"{type(value).__name__.replace('str', 'string')} {value!r:.40}"
-        raise StoredPodError(f"{where}: {name} must be a mapping, got {got}")
+        raise StoredPodError(f"{where}: {name} must be a mapping, got {_what(value)}")
     return value
+
+
+def _str(value: Any, where: str, name: str, *, required: bool = False) -> str:
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value):
+        raise StoredPodError(f"{where}: {name} must be a {'non-empty ' if required else ''}string, got {_what(value)}")
+    return value
+
+
+def _what(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return f"a number ({value!r:.40})"
+    if isinstance(value, str):
+        return f"a string ({value!r:.40})"
+    return "a list" if isinstance(value, list) else ("a mapping" if isinstance(value, dict) else type(value).__name__)
+
+
+def _quantities(value: Any, where: str, name: str) -> dict[str, Quantity]:
+    out: dict[str, Quantity] = {}
+    for k, v in _mapping(value, where, name).items():
+        try:
+            out[k] = Quantity.parse(v)
+        except QuantityError as e:
+            raise StoredPodError(f"{where}: {name}.{k}: {e}") from e
+    return out
+
+
+def _resources(value: Any, where: str, name: str) -> Resources:
+    r = _mapping(value, where, name)
+    for k in r:
+        if k not in ("limits", "requests"):
+            raise StoredPodError(f"{where}: {name}.{k}: unknown field")
+    return Resources(
+        requests=_quantities(r.get("requests"), where, f"{name}.requests"),
+        limits=_quantities(r.get("limits"), where, f"{name}.limits"),
+    )
+
+
+def _containers(value: Any, where: str, name: str) -> list[Container]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise StoredPodError(f"{where}: {name} must be a list, got {_what(value)}")
+    out = []
+    for i, c in enumerate(value):
+        w = f"{name}[{i}]"
+        c = _mapping(c, where, w, required=True)
+        rp = c.get("restartPolicy")
+        out.append(
+            Container(
+                name=_str(c.get("name"), where, f"{w}.name", required=True),
+                resources=_resources(c.get("resources"), where, f"{w}.resources"),
+                restart_policy=None if rp is None else _str(rp, where, f"{w}.restartPolicy"),
+                image=_str(c.get("image"), where, f"{w}.image"),
+            )
+        )
+    return out
+
+
+def pod_from_stored_object(obj: dict[str, Any], where: str) -> Pod:
+    """The pod of a stored v1 Pod object (what :func:`stored_pod_object` writes), every field checked."""
+    if obj.get("kind", "Pod") != "Pod":
+        raise StoredPodError(f"{where}: object.kind must be Pod, got {_what(obj.get('kind'))}")
+    meta = _mapping(obj.get("metadata"), where, "object.metadata", required=True)
+    spec = _mapping(obj.get("spec"), where, "object.spec", required=True)
+    labels = _mapping(meta.get("labels"), where, "object.metadata.labels")
+    for k, v in labels.items():
+        _str(v, where, f"object.metadata.labels.{k}")
+    owner = ""
+    refs = meta.get("ownerReferences")
+    if refs is not None:
+        if not isinstance(refs, list):
+            raise StoredPodError(f"{where}: object.metadata.ownerReferences must be a list, got {_what(refs)}")
+        for i, ref in enumerate(refs):
+            ref = _mapping(ref, where, f"object.metadata.ownerReferences[{i}]", required=True)
+            if ref.get("controller"):
+                w = f"object.metadata.ownerReferences[{i}]"
+                owner = f"{_str(ref.get('kind'), where, w + '.kind')}/{_str(ref.get('name'), where, w + '.name')}"
+                break
+    pod_resources = spec.get("resources")
+    containers = _containers(spec.get("containers"), where, "object.spec.containers")
+    if not containers:
+        raise StoredPodError(f"{where}: object.spec.containers: Required value")
+    return Pod(
+        name=_str(meta.get("name"), where, "object.metadata.name", required=True),
+        namespace=_str(meta.get("namespace"), where, "object.metadata.namespace") or "default",
+        uid=_str(meta.get("uid"), where, "object.metadata.uid", required=True),
+        containers=containers,
+        init_containers=_containers(spec.get("initContainers"), where, "object.spec.initContainers"),
+        resources=None if pod_resources is None else _resources(pod_resources, where, "object.spec.resources"),
+        labels=dict(labels),
+        owner=owner,
+    )
 
 
 def stored_pod_from_entry(entry: Any, where: str) -> StoredPod:
@@ -146,61 +244,28 @@ def stored_pod_from_entry(entry: Any, where: str) -> StoredPod:
 
     Every field is checked: a hand-damaged entry is a :class:`StoredPodError` naming the field.
     """
-    from topolet.model.manifest import ManifestError, pods_from_object
-    from topolet.model.quantity import QuantityError
-
     if not isinstance(entry, dict):
         raise StoredPodError(f"{where}: not a stored pod entry (a mapping with sequence, admission and object)")
     obj = _mapping(entry.get("object"), where, "object", required=True)
     meta = _mapping(obj.get("metadata"), where, "object.metadata", required=True)
     status = _mapping(obj.get("status"), where, "object.status")
     adm = _mapping(entry.get("admission"), where, "admission", required=True)
-    try:
-        pods = pods_from_object(obj, where, _NO_GATES)
-    except (ManifestError, QuantityError) as e:
-        raise StoredPodError(str(e)) from e
-    except RecursionError as e:
-        raise StoredPodError(f"{where}: object: nested too deeply") from e
-    if len(pods) != 1:
-        raise StoredPodError(f"{where}: object: not a Pod")
-    pod = pods[0]
-    if not meta.get("uid"):
-        raise StoredPodError(f"{where}: object.metadata.uid is missing")
+    pod = pod_from_stored_object(obj, where)
     for key in ("qosClass", "phase", "reason", "message"):
-        if not isinstance(status.get(key, ""), str):
-            raise StoredPodError(f"{where}: object.status.{key} must be a string")
+        _str(status.get(key), where, f"object.status.{key}")
     pod.qos_class = str(status.get("qosClass") or "")
     seq = entry.get("sequence")
     if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
-        raise StoredPodError(f"{where}: sequence must be a positive integer")
+        raise StoredPodError(f"{where}: sequence must be a positive integer, got {_what(seq)}")
     admitted = adm.get("admitted")
     if not isinstance(admitted, bool):
-        raise StoredPodError(f"{where}: admission.admitted must be true or false")
-    for key in ("reason", "message"):
-        if not isinstance(adm.get(key, ""), str):
-            raise StoredPodError(f"{where}: admission.{key} must be a string")
-    created = meta.get("creationTimestamp", "")
-    if not isinstance(created, str):
-        raise StoredPodError(f"{where}: object.metadata.creationTimestamp must be a string")
-    source = entry.get("source", "")
-    if not isinstance(source, str):
-        raise StoredPodError(f"{where}: source must be a string")
+        raise StoredPodError(f"{where}: admission.admitted must be true or false, got {_what(admitted)}")
     return StoredPod(
         pod=pod,
         sequence=seq,
-        created=created,
+        created=_str(meta.get("creationTimestamp"), where, "object.metadata.creationTimestamp"),
         admitted=admitted,
-        reason=str(adm.get("reason") or ""),
-        message=str(adm.get("message") or ""),
-        source=source,
+        reason=_str(adm.get("reason"), where, "admission.reason"),
+        message=_str(adm.get("message"), where, "admission.message"),
+        source=_str(entry.get("source"), where, "source"),
     )
-
-
-class _Gates:
-    """pods_from_object takes gates only for symmetry; reading the shape does not use them."""
-
-    def enabled(self, name: str) -> bool:  # pragma: no cover - not called
-        return False
-
-
-_NO_GATES: Any = _Gates()

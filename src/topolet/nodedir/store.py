@@ -688,8 +688,27 @@ def register_pods(node: Node, pods: list[StoredPod]) -> list[str]:
 # --------------------------------------------------------------------------- reading a node directory
 
 
+def _parse_mapping(data: bytes, p: Path) -> dict[str, Any]:
+    """One YAML/JSON mapping (the node directory's own YAML files); errors name the file."""
+    from topolet.io import yamlio
+
+    try:
+        docs = [x for x in yamlio.load_all(data.decode("utf-8")) if x is not None]
+    except UnicodeDecodeError as e:
+        raise NodeDirError(f"{p}: not a UTF-8 text file") from e
+    except RecursionError as e:
+        raise NodeDirError(f"{p}: not valid YAML: nested too deeply") from e
+    except Exception as e:  # yaml.YAMLError and its scanner/parser subclasses
+        mark = getattr(e, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise NodeDirError(f"{p}: not valid YAML{where}: {problem}") from e
+    if len(docs) != 1 or not isinstance(docs[0], dict):
+        raise NodeDirError(f"{p}: expected one YAML/JSON mapping")
+    return docs[0]
+
+
 def read_config(d: Path) -> tuple[KubeletConfig, bytes]:
-    from topolet.io.inputs import InputError, parse_mapping
     from topolet.model.kubelet_config import KubeletConfigError, load_kubelet_config
     from topolet.model.quantity import QuantityError
 
@@ -697,19 +716,16 @@ def read_config(d: Path) -> tuple[KubeletConfig, bytes]:
     data = read_bytes_or_none(p)
     if data is None:
         raise NodeDirError(f"{p}: missing (the node directory is incomplete)")
+    mapping = _parse_mapping(data, p)
     try:
-        mapping = parse_mapping(data.decode("utf-8"), str(p))
         return load_kubelet_config(mapping, str(p)), data
-    except UnicodeDecodeError as e:
-        raise NodeDirError(f"{p}: not a UTF-8 text file") from e
     except RecursionError as e:
         raise NodeDirError(f"{p}: nested too deeply") from e
-    except (InputError, KubeletConfigError, QuantityError, ValueError, TypeError) as e:
+    except (KubeletConfigError, QuantityError, ValueError, TypeError) as e:
         raise NodeDirError(str(e) if str(p) in str(e) else f"{p}: {e}") from e
 
 
 def read_topology(d: Path) -> Topology:
-    from topolet.io.inputs import InputError, parse_mapping
     from topolet.model.quantity import QuantityError
     from topolet.model.topology import TopologyError
     from topolet.model.topology_spec import TopologySpecError, topology_from_spec
@@ -718,12 +734,12 @@ def read_topology(d: Path) -> Topology:
     data = read_bytes_or_none(p)
     if data is None:
         raise NodeDirError(f"{p}: missing (the node directory is incomplete)")
+    spec = _parse_mapping(data, p)
     try:
-        spec = parse_mapping(data.decode("utf-8"), str(p))
         return topology_from_spec(spec, str(p))
     except RecursionError as e:
         raise NodeDirError(f"{p}: nested too deeply") from e
-    except (InputError, TopologySpecError, TopologyError, QuantityError, UnicodeDecodeError) as e:
+    except (TopologySpecError, TopologyError, QuantityError, ValueError, TypeError) as e:
         raise NodeDirError(str(e) if str(p) in str(e) else f"{p}: {e}") from e
 
 
