@@ -169,9 +169,10 @@ def commit_files(directory: str | Path, files: Mapping[str, bytes | None]) -> li
         fsync_dir(d)
         _apply_journal(d)
     except (OSError, ValueError) as e:
+        cause = e.__cause__ if isinstance(e, StateFileError) and e.__cause__ is not None else e
         return [
-            f"the change is committed (in {journal}), but moving it into place failed: {_oserror_text(e)}; "
-            "the next topolet command on this node finishes it"
+            f"the change is committed (in {journal}), but moving its files into place failed "
+            f"({_oserror_text(cause)}); the next topolet command on this node finishes it"
         ]
     return []
 

@@ -97,7 +97,7 @@ class PodTable(MutableMapping[str, StoredPod]):
         self.directory = directory
         self._rows: dict[str, IndexRow] = {r.key: r for r in rows}
         self._cache: dict[str, StoredPod] = {}
-        self._raw = raw  # old layout: key -> entry, already in memory
+        self._raw = raw  # old layout: key -> (where, entry), already in memory
         self._where = where
         self.dirty: set[str] = set()  # keys whose files must be written
         self.removed_uids: set[str] = set()  # pod files to delete
@@ -120,8 +120,7 @@ class PodTable(MutableMapping[str, StoredPod]):
     # -- reading a pod ---------------------------------------------------------
     def _read(self, row: IndexRow) -> StoredPod:
         if self._raw is not None:
-            entry = self._raw[row.key]
-            where = f"{self._where}: pod {row.key}"
+            where, entry = self._raw[row.key]
         else:
             p = self.directory / pod_file_name(row.uid)
             data = read_bytes_or_none(p)
@@ -148,7 +147,7 @@ class PodTable(MutableMapping[str, StoredPod]):
         if key in self._cache:
             return stored_pod_entry(self._cache[key])
         assert self._raw is not None
-        return self._raw[key]
+        return self._raw[key][1]
 
     # -- MutableMapping ------------------------------------------------------------
     def __getitem__(self, key: str) -> StoredPod:

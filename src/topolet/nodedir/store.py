@@ -284,7 +284,7 @@ def read_pod_table(d: Path) -> PodTable:
             raise NodeDirError(f"{w}: admission.admitted must be true or false")
         uid = check_uid(meta.get("uid"), w)
         rows.append(IndexRow(seq, ns, name, uid, admitted))
-        raw[f"{ns}/{name}"] = entry
+        raw[f"{ns}/{name}"] = (w, entry)
     rows = parse_index([r.to_list() for r in rows], f"{p}: items")  # the same uniqueness checks
     return PodTable(d, rows, raw=raw, where=str(p))
 
