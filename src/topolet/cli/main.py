@@ -18,6 +18,18 @@ import os
 import sys
 from typing import Any
 
+
+def _exit_on_sigint(_signum: int, _frame: Any) -> None:  # pragma: no cover - exercised in a subprocess
+    os._exit(130)
+
+
+# Run as the console script: a Ctrl-C while the interpreter is still importing ends quietly (130).
+# main() puts the default handler back before a command runs (KeyboardInterrupt, handled there).
+if os.path.basename(sys.argv[0]) in ("topolet", "kubectl-topolet"):
+    import signal
+
+    signal.signal(signal.SIGINT, _exit_on_sigint)
+
 #: name -> (module, one-line help for the root --help), in the order the root help lists them.
 COMMANDS: dict[str, tuple[str, str]] = {
     "predict": ("topolet.cli.predict_cmds", "Would a fresh node admit these pods, and what would each container get?"),
@@ -247,11 +259,15 @@ def main() -> None:
     """The console script (``topolet`` and ``kubectl-topolet``)."""
     code = 130
     try:
+        import signal
+
+        signal.signal(signal.SIGINT, _exit_on_sigint)  # until the command runs: imports end quietly
         from pathlib import Path
 
         # as a kubectl plugin (kubectl-topolet), usage lines say "kubectl topolet"
         prog = "kubectl topolet" if Path(sys.argv[0]).name == "kubectl-topolet" else None
         app = __getattr__("app")
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C is now KeyboardInterrupt, handled
         code = app(prog_name=prog)
     except SystemExit as e:
         code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)

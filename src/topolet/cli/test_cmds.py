@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from topolet.cli.exits import EXIT_DIFFERENCE, EXIT_OK
+from topolet.cli.exits import EXIT_DIFFERENCE, EXIT_ERROR, EXIT_OK
 
 
 def test_cmd(
@@ -21,13 +21,14 @@ def test_cmd(
 ) -> None:
     """Run scenario files (FORMAT.md) against the engine: one line per failed check, then a summary.
 
-    Exit status: 0 every scenario passed, 3 a check failed, 1 a file cannot be read.
+    Exit status: 0 every scenario passed, 3 a check failed, 1 a file cannot be read or is not a scenario.
     """
     from topolet.engine.fast_path import reference_mode
-    from topolet.scenario.runner import run_paths
+    from topolet.scenario.runner import load_scenario_files, run_scenario
 
+    scenarios, broken = load_scenario_files(paths)
     with reference_mode(reference):
-        results = run_paths(paths)
+        results = broken + [run_scenario(sc) for sc in scenarios]
     failed = 0
     for r in results:
         if r.failures:
@@ -37,7 +38,7 @@ def test_cmd(
                     typer.echo(str(f))
     passed = len(results) - failed
     typer.echo(f"{passed} passed, {failed} failed")
-    raise typer.Exit(EXIT_OK if failed == 0 else EXIT_DIFFERENCE)
+    raise typer.Exit(EXIT_ERROR if broken else EXIT_DIFFERENCE if failed else EXIT_OK)
 
 
 def register(app: typer.Typer) -> None:
