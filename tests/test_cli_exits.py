@@ -308,7 +308,9 @@ def test_ctrl_c_at_any_time_exits_130_quietly(node: str, delay: float) -> None:
         _out, err = p.communicate(timeout=60)
         if p.returncode == 0:  # it finished first
             continue
-        assert p.returncode == 130, (args, delay, p.returncode, err)
+        # 130; or, when the signal comes while the interpreter shuts down after the command, the process
+        # ends by SIGINT, which the shell reports as 130 too
+        assert p.returncode in (130, -signal.SIGINT), (args, delay, p.returncode, err)
         assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
         assert err.strip() == "", err
 
@@ -334,5 +336,5 @@ def test_ctrl_c_during_fleet_start_up_with_dask_workers(tmp_path: Path) -> None:
         _out, err = p.communicate(timeout=120)
         if p.returncode == 0:
             continue
-        assert p.returncode == 130, (delay, p.returncode, err)
+        assert p.returncode in (130, -signal.SIGINT), (delay, p.returncode, err)
         assert "Traceback" not in err and "Exception ignored" not in err and "AssertionError" not in err, err

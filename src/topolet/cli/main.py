@@ -192,7 +192,10 @@ def _make_app() -> Any:
     def run_guarded(call: Any) -> int:
         try:
             rv = call()
-            return rv if isinstance(rv, int) else 0
+            code = rv if isinstance(rv, int) else 0
+            if code == exits.EXIT_INTERRUPTED:  # typer turns KeyboardInterrupt into Exit(130)
+                _quiet_interrupt()
+            return code
         except exits.CLIError as e:
             typer.echo(f"error: {e.message}", err=True)
             return e.code
@@ -257,21 +260,24 @@ def __getattr__(name: str) -> Any:
 
 def main() -> None:
     """The console script (``topolet`` and ``kubectl-topolet``)."""
+    import signal
+
+    signal.signal(signal.SIGINT, _exit_on_sigint)  # until the command runs: a Ctrl-C in the imports ends quietly
     code = 130
     try:
-        import signal
+        try:
+            from pathlib import Path
 
-        signal.signal(signal.SIGINT, _exit_on_sigint)  # until the command runs: imports end quietly
-        from pathlib import Path
-
-        # as a kubectl plugin (kubectl-topolet), usage lines say "kubectl topolet"
-        prog = "kubectl topolet" if Path(sys.argv[0]).name == "kubectl-topolet" else None
-        app = __getattr__("app")
-        signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C is now KeyboardInterrupt, handled
-        code = app(prog_name=prog)
+            # as a kubectl plugin (kubectl-topolet), usage lines say "kubectl topolet"
+            prog = "kubectl topolet" if Path(sys.argv[0]).name == "kubectl-topolet" else None
+            app = __getattr__("app")
+            signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C is now KeyboardInterrupt, handled
+            code = app(prog_name=prog)
+        finally:
+            signal.signal(signal.SIGINT, _exit_on_sigint)  # finishing: a Ctrl-C now ends at once, quietly
     except SystemExit as e:
         code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-    except KeyboardInterrupt:  # during the imports, before the command runs
+    except KeyboardInterrupt:  # between the handlers
         _quiet_interrupt()
         code = 130
     import contextlib
