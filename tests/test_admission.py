@@ -128,9 +128,9 @@ def test_node_reports_allocatable_as_the_kubelet() -> None:
 def test_kubelet_config_fields_for_the_node() -> None:
     assert load_kubelet_config({}).max_pods == 110
     assert load_kubelet_config({"maxPods": 0}).max_pods == 110  # the v1beta1 default
-    with pytest.raises(StartupError, match="maxPods .* must not be a negative number"):
+    with pytest.raises(StartupError, match=r"maxPods .* must not be a negative number"):
         Node(machine(), load_kubelet_config({"maxPods": -1}))
-    with pytest.raises(KubeletConfigError, match="registerWithTaints\\[0\\].effect"):
+    with pytest.raises(KubeletConfigError, match=r"registerWithTaints\[0\]\.effect"):
         load_kubelet_config({"registerWithTaints": [{"key": "a", "effect": "Sometimes"}]})
     with pytest.raises(KubeletConfigError, match="maxPods: must be an integer"):
         load_kubelet_config({"maxPods": "many"})

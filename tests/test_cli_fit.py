@@ -153,6 +153,7 @@ spec:
     assert "OutOfcpu: requests 30 CPUs, 4 of 64 allocatable left: 26 short." in out
     assert "fits after deleting pod default/big-0 (frees 30 CPUs)" in out
     code, out = run("explain", "--node", d, "-f", one, "-o", "json")
+    assert code == 0  # explain reports; it does not fail on a rejection
     rej = json.loads(out)["rejection"]
     assert rej["handler"] == "node fit" and rej["shortfall"]["short"] == 26000
 
@@ -171,7 +172,9 @@ spec:
     admission: full
     name: worker-3
   steps:
-    - admit: {metadata: {name: a}, spec: {containers: [{name: c, image: x}], nodeSelector: {kubernetes.io/hostname: worker-3}}}
+    - admit:
+        metadata: {name: a}
+        spec: {containers: [{name: c, image: x}], nodeSelector: {kubernetes.io/hostname: worker-3}}
       expect: {admitted: true}
     - admit: {metadata: {name: b}, spec: {containers: [{name: c, image: x}]}}
       expect: {admitted: false, reason: OutOfpods, messageContains: "used: 1, capacity: 1"}
