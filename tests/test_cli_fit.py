@@ -186,3 +186,15 @@ spec:
     bad = write(tmp_path, "bad.yaml", Path(sc).read_text().replace("admission: full", "admission: some"))
     code, out = run("test", bad)
     assert code != 0 and "spec.node.admission: 'some' is not one of full, resourceManagers" in out
+
+
+def test_predict_node_name(tmp_path: Path) -> None:
+    p = write(
+        tmp_path,
+        "p.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  nodeName: w3\n  containers: [{name: c, image: x}]\n",
+    )
+    code, out = run("predict", "-f", p, "-t", "preset:2-numa")
+    assert code == 3 and "REJECTED NodeName" in out and "why: rejected by the node-fit predicates" in out
+    code, out = run("predict", "-f", p, "-t", "preset:2-numa", "--node-name", "w3")
+    assert code == 0 and "pod/a: ADMITTED" in out
