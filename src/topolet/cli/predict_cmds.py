@@ -148,6 +148,13 @@ def render_results(console: Console, node: Node, results: list[AdmitResult], wid
             numas = sorted({node.topology.cpu_numa[c] for c in _bits(r.pod_cpus)})
             head += f", pod CPUs {format_bits(r.pod_cpus)} (NUMA {','.join(map(str, numas))})"
         console.print(head, highlight=False)
+        if r.preempted:
+            console.print(
+                f"  critical pod: the kubelet preempted {', '.join(r.preempted)} to admit it "
+                "(Failed, reason Preempting)",
+                highlight=False,
+                soft_wrap=True,
+            )
         t = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
         for col in ("CONTAINER", "KIND", "CPUS", "Cpus_allowed_list", "Mems_allowed_list"):
             t.add_column(col, no_wrap=True)
@@ -203,7 +210,7 @@ def run_predict(
         console.print(text, highlight=False, markup=False, soft_wrap=True)
     else:
         render_results(console, node, results, output is Output.wide)
-    if any(not r.admitted for r in results):
+    if any(not r.admitted or r.preempted for r in results):  # a preempted pod is Failed too
         raise typer.Exit(EXIT_REJECTED)
 
 

@@ -18,6 +18,7 @@ from topolet.engine.admission import (
     check_apparmor,
     check_pod_features,
     check_predicates,
+    predicate_admit,
 )
 from topolet.engine.cpumanager.manager import CPUManager
 from topolet.engine.cpumanager.policy_static import NoneCPUPolicy, StaticCPUPolicy
@@ -90,6 +91,7 @@ class Node:
         self.sysctls = SysctlAllowlist.build(config.allowed_unsafe_sysctls)
         self.usage = NodeUsage()  # the active pods' requests and host ports (NodeInfo)
         self.stale: list[tuple[Pod, AdmitResult]] = []  # rejected pods whose allocation awaits the sweep
+        self.preempted: dict[str, str] = {}  # pods killed to admit a critical pod -> that pod
         self.affinity = AffinityStore()
         numa_info = NUMAInfo(list(topology.numa_ids), {n: topology.numa_nodes[n].distances for n in topology.numa_ids})
         tm_policy = new_policy(config.topology_manager_policy, numa_info, plan.topology_options.prefer_closest_numa)
@@ -179,11 +181,15 @@ class Node:
                 pod.key, pod.uid, False, reason, message, pod.qos_class, trace=tr, handler=HANDLER_RESOURCE_MANAGERS
             )
         if full:
-            rej = (
-                check_predicates(pod, self.node_object, (), self.pod_level_resources, self.usage)
-                or check_apparmor(pod)
-                or check_pod_features(pod, self.pod_level_resources)
-            )
+            active = [rec.pod for rec in self.pods.values()]
+            verdict = predicate_admit(pod, self.node_object, active, self.pod_level_resources, self.usage)
+            rej = verdict.rejection
+            if rej is None and verdict.preempt:
+                # the critical pod admission handler kills the victims, then the pod is admitted
+                for victim in verdict.preempt:
+                    self.delete(victim.key)
+                    self.preempted[victim.key] = pod.key
+            rej = rej or check_apparmor(pod) or check_pod_features(pod, self.pod_level_resources)
             if rej is not None:
                 result = rejected(rej)
                 result.held = self._held_allocation(pod)
@@ -192,6 +198,8 @@ class Node:
                     self.remove_stale_state()
                 return result
         result = AdmitResult(pod.key, pod.uid, True, qos=pod.qos_class, trace=tr)
+        if full:
+            result.preempted = [v.key for v in verdict.preempt]
         result.pod_cpus = self.cpu_manager.state.pod_assignments.get(pod.uid, 0)
         # what each container got, as allocated at admission
         result.containers = self.container_allocations(pod)

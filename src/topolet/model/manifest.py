@@ -198,6 +198,7 @@ class _PodSpec(BaseModel):
     hostNetwork: bool | None = None
     hostIPC: bool | None = None
     priority: StrictInt | None = None
+    priorityClassName: str | None = None
 
 
 class _PodObject(BaseModel):
@@ -431,6 +432,10 @@ def _to_resources(r: _Resources | None) -> Resources:
     return Resources(dict(r.requests or {}), dict(r.limits or {}))
 
 
+# the API server's Priority admission resolves the built-in classes (scheduling/types.go)
+_SYSTEM_PRIORITY = {"system-node-critical": 2_000_001_000, "system-cluster-critical": 2_000_000_000}
+
+
 def _apparmor(p: _AppArmorProfile | None) -> str | None:
     if p is None:
         return None
@@ -487,7 +492,7 @@ def _to_pod(spec: _PodSpec | None, *, name: str, namespace: str, uid: str, label
         host_ipc=bool(spec.hostIPC),
         supplemental_groups_policy=sc.supplementalGroupsPolicy or "",
         apparmor=_apparmor(sc.appArmorProfile),
-        priority=spec.priority,
+        priority=spec.priority if spec.priority is not None else _SYSTEM_PRIORITY.get(spec.priorityClassName or ""),
     )
 
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from topolet.engine.admission import PREEMPT_MESSAGE, PREEMPT_REASON
 from topolet.io import yamlio
 from topolet.io.inputs import InputError, LoadedObject, load_kubelet_config_file, read_text
 from topolet.io.quota import QuotaError, ResourceQuota, check_pod_create, quota_from_object
@@ -264,6 +265,11 @@ def _apply_pod(nd: NodeDir, gates: FeatureGates, pod: Pod, source: str) -> Outco
     # the API server gives every new pod a fresh UID: a pod re-created under the same name is another pod
     fresh = replace(stored_new, uid=str(uuid.uuid4()))
     result = node.admit(fresh)
+    for victim in result.preempted:
+        # the kubelet's critical pod admission handler killed it: Failed, reason Preempting
+        vsp = nd.pods.get(victim)
+        if vsp is not None:
+            vsp.admitted, vsp.reason, vsp.message = False, PREEMPT_REASON, PREEMPT_MESSAGE
     sp = StoredPod(
         pod=fresh,
         sequence=nd.next_sequence(),
