@@ -498,3 +498,13 @@ def test_critical_pod_that_nothing_can_make_room_for() -> None:
         "Unexpected error while attempting to recover from admission failure: preemption: error finding a set "
         "of pods to preempt: no set of running pods found to reclaim resources: [(res: cpu, q: 1000), ]"
     )
+
+
+def test_explain_suggests_allowing_an_unsafe_sysctl() -> None:
+    from topolet.explain.core import explain_outcome
+
+    node = Node(machine(), config())
+    raw = with_spec("s", {"securityContext": {"sysctls": [{"name": "kernel.msgmax", "value": "1"}]}})
+    rej = explain_outcome(node, raw).explanation.rejection
+    assert rej is not None and rej.handler == "sysctl"
+    assert [s.change for s in rej.suggestions] == ["allowedUnsafeSysctls: kernel.msgmax"]
