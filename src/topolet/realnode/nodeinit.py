@@ -20,6 +20,7 @@ node's free CPUs and memory.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,7 +118,8 @@ def captured_node(cap: Capture, config_override: tuple[KubeletConfig, bytes] | N
                     if uid not in names and cmap.get(c["name"]) == bits:
                         names[uid] = (p["namespace"], p["name"])
     for uid in sorted(uids):
-        ns, name = names.get(uid, ("default", f"captured-{uid[:8].lower()}"))
+        fallback = "captured-" + (re.sub(r"[^a-z0-9]+", "-", uid.lower()).strip("-")[:40] or "pod")
+        ns, name = names.get(uid, ("default", fallback))
         cpu_entries = cs.assignments.get(uid, {}) if cs is not None else {}
         mem_entries = ms.assignments.get(uid, {}) if ms is not None else {}
         cnames = sorted(set(cpu_entries) | set(mem_entries) | containers_of.get(uid, set()))
@@ -160,7 +162,7 @@ def captured_node(cap: Capture, config_override: tuple[KubeletConfig, bytes] | N
                 "spec": spec,
             }
         )
-        if (ns, name) == ("default", f"captured-{uid[:8].lower()}"):
+        if uid not in names:
             out.warnings.append(
                 f"pod {uid}: its name is unknown (no runtime or PodResources answer names it): called {name}"
             )
