@@ -150,6 +150,12 @@ def cgroup_version_of(path: Path) -> int:
     """1 for a directory of the v1 cpuset hierarchy, 2 for the unified hierarchy."""
     if (path / "cpuset.effective_cpus").exists() or (path / "tasks").exists():
         return 1
+    if (path / "cgroup.controllers").exists() or (path / "cpuset.cpus.effective").exists():
+        return 2
+    parts = path.parts
+    for i in range(len(parts) - 1):
+        if parts[i] == "cgroup" and parts[i + 1] == "cpuset":  # .../sys/fs/cgroup/cpuset/...
+            return 1
     return 2
 
 

@@ -58,6 +58,20 @@ def _blocks_total(blocks: list[Any]) -> dict[str, int]:
     return out
 
 
+def _pod_object(uid: str, namespace: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "uid": uid,
+            "annotations": {"topolet.dev/reconstructed-from": "checkpoints"},
+        },
+        "spec": spec,
+    }
+
+
 def captured_node(cap: Capture, config_override: tuple[KubeletConfig, bytes] | None = None) -> CapturedNode:
     """Everything a node directory needs from a capture; :class:`VerifyInputError` for unusable input."""
     topology = load_topology(cap)
@@ -95,12 +109,17 @@ def captured_node(cap: Capture, config_override: tuple[KubeletConfig, bytes] | N
     # names from the runtime (through the cgroup tree) and the PodResources API
     names: dict[str, tuple[str, str]] = {}
     containers_of: dict[str, set[str]] = {}
+    cgroup_qos: dict[str, str] = {}  # pods the kernel runs, with the QoS of their cgroup
+    unnamed: dict[str, int] = {}
     if cap.cgroups is not None:
         for c in cap.cgroups.containers:
+            cgroup_qos[c.pod_uid] = c.qos
             if c.pod_name:
                 names[c.pod_uid] = (c.pod_namespace, c.pod_name)
             if c.name:
                 containers_of.setdefault(c.pod_uid, set()).add(c.name)
+            else:
+                unnamed[c.pod_uid] = unnamed.get(c.pod_uid, 0) + 1
     uids: set[str] = set()
     if cs is not None:
         uids |= set(cs.assignments) | set(cs.pod_assignments)
@@ -117,6 +136,8 @@ def captured_node(cap: Capture, config_override: tuple[KubeletConfig, bytes] | N
                 for uid, cmap in cs.assignments.items():
                     if uid not in names and cmap.get(c["name"]) == bits:
                         names[uid] = (p["namespace"], p["name"])
+    # pods that hold no state (Burstable / BestEffort, or shared-pool-only) but run: they count on the node too
+    uids |= {u for u, q in cgroup_qos.items() if q in ("Burstable", "BestEffort")}
     for uid in sorted(uids):
         fallback = "captured-" + (re.sub(r"[^a-z0-9]+", "-", uid.lower()).strip("-")[:40] or "pod")
         ns, name = names.get(uid, ("default", fallback))
@@ -126,6 +147,16 @@ def captured_node(cap: Capture, config_override: tuple[KubeletConfig, bytes] | N
         if not cnames:
             cnames = ["main"]
         containers = []
+        pinned = bool(cpu_entries or mem_entries) or (cs is not None and uid in cs.pod_assignments)
+        if not pinned and cgroup_qos.get(uid) in ("Burstable", "BestEffort"):
+            extra = [f"container-{k}" for k in range(unnamed.get(uid, 0))] if cap.cgroups is not None else []
+            for cn in sorted(set(containers_of.get(uid, set())) | set(extra)) or ["main"]:
+                r = {"requests": {"cpu": SHARED_CPU}} if cgroup_qos[uid] == "Burstable" else {}
+                containers.append({"name": cn, "image": "captured", "resources": r})
+            out.pods.append(_pod_object(uid, *names.get(uid, ("default", fallback)), {"containers": containers}))
+            if uid not in names:
+                out.warnings.append(f"pod {uid}: its name is unknown (no runtime answer names it): called {fallback}")
+            continue
         for cn in cnames:
             res: dict[str, str] = {}
             res["cpu"] = str(_count(cpu_entries[cn])) if cn in cpu_entries else SHARED_CPU
@@ -149,19 +180,7 @@ def captured_node(cap: Capture, config_override: tuple[KubeletConfig, bytes] | N
             if mem_total:
                 pod_res["memory"] = str(mem_total)
                 spec["resources"] = {"requests": dict(pod_res), "limits": dict(pod_res)}
-        out.pods.append(
-            {
-                "apiVersion": "v1",
-                "kind": "Pod",
-                "metadata": {
-                    "name": name,
-                    "namespace": ns,
-                    "uid": uid,
-                    "annotations": {"topolet.dev/reconstructed-from": "checkpoints"},
-                },
-                "spec": spec,
-            }
-        )
+        out.pods.append(_pod_object(uid, ns, name, spec))
         if uid not in names:
             out.warnings.append(
                 f"pod {uid}: its name is unknown (no runtime or PodResources answer names it): called {name}"

@@ -232,6 +232,10 @@ def _load_states(cap: Capture, gate: bool) -> tuple[Any, Any]:
     return cpu, mem
 
 
+def _cpus_word(bits: int) -> str:
+    return "CPU" if bits & (bits - 1) == 0 else "CPUs"
+
+
 def _alignment(topology: Topology, cpus: int, mems: int | None) -> dict[str, Any]:
     cores = {topology.cpu_core[c] for c in iter_bits(cpus) if c < len(topology.cpu_core) and topology.cpu_core[c] >= 0}
     whole = 0
@@ -461,8 +465,9 @@ def verify(cap: Capture) -> VerifyReport:
                 diffs.append(
                     Difference(
                         "exclusive-cpus-shared",
-                        f"CPUs {format_bits(overlap)} of pod {label(uid)} container {name} (exclusive in the "
-                        f"checkpoint) are also in the cpuset of pod {v.pod} container {v.name}",
+                        f"{_cpus_word(overlap)} {format_bits(overlap)} of pod {label(uid)} container {name} "
+                        f"(exclusive in the checkpoint) {'is' if _cpus_word(overlap) == 'CPU' else 'are'} also in the "
+                        f"cpuset of pod {v.pod} container {v.name}",
                         label(uid),
                         name,
                         format_bits(overlap),
