@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from cluster_support import TOPOLET, ControlPlane, Simulator, start_controlplane, stop_controlplane, wait_for
 from paths import SEED_CONFIG, SEED_POD
 

@@ -7,22 +7,23 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from paths import SEED_CONFIG
 
 pytest.importorskip("lightkube")
 pytest.importorskip("xxhash")
 
-from topolet.cluster.fleetnodes import nodes_from_fleet  # noqa: E402
-from topolet.cluster.metrics import render  # noqa: E402
-from topolet.cluster.nodestatus import node_object  # noqa: E402
-from topolet.cluster.nrt import fingerprint, nrt_object  # noqa: E402
-from topolet.cluster.podworker import ActivePod, NodeKubelet  # noqa: E402
-from topolet.engine.node import Node  # noqa: E402
-from topolet.engine.restart import checkpoint_bytes  # noqa: E402
-from topolet.fleet.spec import fleet_from_mapping  # noqa: E402
-from topolet.model.pod import Container, Pod, Resources  # noqa: E402
-from topolet.model.quantity import Quantity  # noqa: E402
-from topolet.nodedir.store import start_kubelet  # noqa: E402
+from topolet.cluster.fleetnodes import nodes_from_fleet
+from topolet.cluster.metrics import render
+from topolet.cluster.nodestatus import node_object
+from topolet.cluster.nrt import fingerprint, nrt_object
+from topolet.cluster.podworker import ActivePod, NodeKubelet
+from topolet.engine.node import Node
+from topolet.engine.restart import checkpoint_bytes
+from topolet.fleet.spec import fleet_from_mapping
+from topolet.model.pod import Container, Pod, Resources
+from topolet.model.quantity import Quantity
+from topolet.nodedir.store import start_kubelet
 
 
 def _fleet(config: str | dict = str(SEED_CONFIG), count: int = 2):
