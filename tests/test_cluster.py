@@ -173,6 +173,25 @@ def test_rejected_pod_failed_with_event(controlplane: ControlPlane, sim: Simulat
     assert out.returncode == 0, out.stderr
     assert "too-wide" in out.stdout and "TopologyAffinityError" in out.stdout
     controlplane.kubectl("delete", "pod", "too-wide", "--wait=true", "--timeout=30s")
+    # bound without the scheduler: the kubelet's node-fit predicate rejects what does not fit allocatable
+    _apply(
+        controlplane,
+        """
+apiVersion: v1
+kind: Pod
+metadata: {name: over-allocatable}
+spec:
+  nodeName: db-1
+  containers:
+  - {name: app, image: busybox, resources: {requests: {cpu: "100"}}}
+""",
+    )
+    wait_for(lambda: _phase(controlplane, "over-allocatable") == "Failed", 60, "the over-allocatable pod Failed")
+    st = _pod(controlplane, "over-allocatable")["status"]
+    assert st["reason"] == "OutOfcpu" and st["message"].startswith(
+        "Pod was rejected: Node didn't have enough resource: cpu"
+    )
+    controlplane.kubectl("delete", "pod", "over-allocatable", "--wait=true", "--timeout=30s")
 
 
 def test_deployment_scheduled_to_numa_nodes_that_reject_some(controlplane: ControlPlane, sim: Simulator) -> None:

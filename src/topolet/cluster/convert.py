@@ -1,9 +1,10 @@
 """The API server's pod (a lightkube model) as the engine's :class:`~topolet.model.pod.Pod`.
 
 The API server has already defaulted and validated the pod and stamped its
-QoS class: only what the resource managers read is taken (names, UID,
-labels, owner, containers with their resources and restart policy, the
-pod-level resources). A quantity the engine cannot read raises
+QoS class: only what the kubelet's admission reads is taken (names, UID,
+labels, owner; containers with resources, restart policy, host ports and
+AppArmor profile; pod-level resources, nodeName, nodeSelector, required node
+affinity, tolerations, OS, sysctls, host namespaces, priority). A quantity the engine cannot read raises
 :class:`PodConversionError`.
 """
 
@@ -24,25 +25,42 @@ class PodConversionError(ValueError):
     """A pod the API server accepted that the engine cannot read."""
 
 
-def _resources(r: Any) -> dict[str, Any] | None:
-    if r is None:
-        return None
-    out: dict[str, Any] = {}
-    if getattr(r, "requests", None):
-        out["requests"] = dict(r.requests)
-    if getattr(r, "limits", None):
-        out["limits"] = dict(r.limits)
-    return out
+ANY = None  # keep the value as the API server has it
+
+# What the kubelet's admission reads of a pod spec (the engine's manifest model), and nothing else.
+_RESOURCES = {"requests": ANY, "limits": ANY}
+_CONTAINER = {
+    "name": ANY,
+    "image": ANY,
+    "resources": _RESOURCES,
+    "restartPolicy": ANY,
+    "ports": [{"containerPort": ANY, "hostPort": ANY, "hostIP": ANY, "protocol": ANY}],
+    "securityContext": {"appArmorProfile": ANY},
+}
+_SPEC: dict[str, Any] = {
+    "containers": [_CONTAINER],
+    "initContainers": [_CONTAINER],
+    "resources": _RESOURCES,
+    "nodeName": ANY,
+    "nodeSelector": ANY,
+    "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": ANY}},
+    "tolerations": ANY,
+    "os": ANY,
+    "securityContext": {"sysctls": ANY, "supplementalGroupsPolicy": ANY, "appArmorProfile": ANY},
+    "hostNetwork": ANY,
+    "hostIPC": ANY,
+    "priority": ANY,
+}
 
 
-def _container(c: Any) -> dict[str, Any]:
-    d: dict[str, Any] = {"name": c.name, "image": c.image or ""}
-    res = _resources(c.resources)
-    if res:
-        d["resources"] = res
-    if getattr(c, "restartPolicy", None):
-        d["restartPolicy"] = c.restartPolicy
-    return d
+def _pick(value: Any, shape: Any) -> Any:
+    if shape is ANY:
+        return value
+    if isinstance(shape, list):
+        return [_pick(v, shape[0]) for v in value] if isinstance(value, list) else value
+    if isinstance(shape, dict) and isinstance(value, dict):
+        return {k: _pick(v, shape[k]) for k, v in value.items() if k in shape and v is not None}
+    return value
 
 
 def pod_from_api(obj: Any) -> Pod:
@@ -56,12 +74,7 @@ def pod_from_api(obj: Any) -> Pod:
         mdict["labels"] = dict(meta.labels)
     if owner:
         mdict["ownerReferences"] = [owner]
-    sdict: dict[str, Any] = {"containers": [_container(c) for c in spec.containers or []]}
-    if spec.initContainers:
-        sdict["initContainers"] = [_container(c) for c in spec.initContainers]
-    pod_res = _resources(getattr(spec, "resources", None))
-    if pod_res:
-        sdict["resources"] = pod_res
+    sdict = _pick(spec.to_dict(), _SPEC)
     where = f"pod {mdict['namespace']}/{meta.name}"
     try:
         pods = pods_from_object({"apiVersion": "v1", "kind": "Pod", "metadata": mdict, "spec": sdict}, where, _GATES)

@@ -20,7 +20,6 @@ from topolet.model.topology import Topology
 
 CLUSTER_LABEL = "topolet.dev/cluster"
 POOL_LABEL = "topolet.dev/pool"
-DEFAULT_MAX_PODS = 110
 DEFAULT_LEASE_SECONDS = 40
 MAX_NODES = 65_536  # one /24 pod CIDR each inside 10.128.0.0/9 is 32,768; addresses below limit it too
 
@@ -39,11 +38,6 @@ class NodeSpec:
     kubelet_source: str
     plan: StartupPlan
     labels: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def max_pods(self) -> int:
-        v = self.kubelet.get("maxPods", DEFAULT_MAX_PODS)
-        return v if isinstance(v, int) and v > 0 else DEFAULT_MAX_PODS
 
     @property
     def lease_seconds(self) -> int:
@@ -65,12 +59,12 @@ def _check_pool(pool: PoolSpec, source: str) -> tuple[KubeletConfig, StartupPlan
         plan = startup_checks(config, pool.topology)
         from topolet.engine.node import Node
 
-        Node(pool.topology, config)
+        Node(pool.topology, config, name=f"{pool.name}-0")
     except StartupError as e:
         raise InputError(
             f"{source}: pool {pool.name!r}: the kubelet refuses to start with {pool.kubelet_source}: {e}"
         ) from e
-    for key in ("maxPods", "nodeLeaseDurationSeconds"):
+    for key in ("nodeLeaseDurationSeconds",):
         v = pool.kubelet.get(key)
         if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1):
             raise InputError(f"{pool.kubelet_source}: {key}: must be a positive integer, got {v!r}")

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from topolet.engine.admission import HANDLER_RESOURCE_MANAGERS, HANDLER_SYSCTL
 from topolet.engine.errors import SMT_ALIGNMENT_ERROR, TOPOLOGY_AFFINITY_ERROR
 from topolet.engine.node import Node
 from topolet.engine.result import EXCLUSIVE, POD_SHARED, AdmitResult
@@ -85,6 +86,40 @@ HELP = {
 
 Labels = tuple[tuple[str, str], ...]
 
+# kubelet.go admissionRejectionReasons: other reasons are "OutOfExtendedResources" (OutOf...) or "Other"
+REJECTION_REASONS = frozenset(
+    {
+        "AppArmor",
+        "PodOSSelectorNodeLabelDoesNotMatch",
+        "PodOSNotSupported",
+        "InvalidNodeInfo",
+        "InitContainerRestartPolicyForbidden",
+        "SupplementalGroupsPolicyNotSupported",
+        "UnexpectedAdmissionError",
+        "UnknownReason",
+        "UnexpectedPredicateFailureType",
+        "OutOfcpu",
+        "OutOfmemory",
+        "OutOfephemeral-storage",
+        "OutOfpods",
+        "PodLevelResourcesNotSupported",
+        "PodFeatureUnsupported",
+        "node(s) had taints that the pod didn't tolerate",
+        "Evicted",
+        "SysctlForbidden",
+        "TopologyAffinityError",
+        "NodeShutdown",
+        "VolumeAttachmentLimitExceeded",
+    }
+)
+
+
+def rejection_label(reason: str) -> str:
+    """``recordAdmissionRejection``'s label for a reason."""
+    if reason in REJECTION_REASONS:
+        return reason
+    return "OutOfExtendedResources" if reason.startswith("OutOf") else "Other"
+
 
 @dataclass(slots=True)
 class NodeMetrics:
@@ -109,6 +144,9 @@ class NodeMetrics:
 
     def record(self, pod: Pod, result: AdmitResult, ms: float, with_managers: bool) -> None:
         if not with_managers:
+            return
+        if not result.admitted and result.handler == HANDLER_SYSCTL:  # rejected before the topology manager
+            self.inc("kubelet_admission_rejections_total", (("reason", rejection_label(result.reason)),))
             return
         self.inc("kubelet_topology_manager_admission_requests_total")
         self.observe_ms(ms)
@@ -144,7 +182,9 @@ class NodeMetrics:
             self.inc("resource_manager_allocations_total", (("resource_name", "cpu"), ("source", "pod")))
 
     def _rejected(self, pod: Pod, result: AdmitResult) -> None:
-        self.inc("kubelet_admission_rejections_total", (("reason", result.reason),))
+        self.inc("kubelet_admission_rejections_total", (("reason", rejection_label(result.reason)),))
+        if result.handler != HANDLER_RESOURCE_MANAGERS:  # a later handler (node fit, AppArmor, ...)
+            return
         if result.reason == TOPOLOGY_AFFINITY_ERROR:
             self.inc("kubelet_topology_manager_admission_errors_total")
             return

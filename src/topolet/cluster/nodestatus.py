@@ -1,9 +1,11 @@
 """The Node object a kubelet registers and the status it posts.
 
 ``kubelet_node_status.go``: labels (hostname, os, arch, plus the pool's),
-capacity from the machine (cadvisor: cpu, memory, hugepages-<size>; pods from
-``maxPods``), allocatable after the kubelet's reservations (system-reserved +
-kube-reserved + hard eviction, ``GetNodeAllocatableReservation``), nodeInfo,
+capacity and allocatable as the engine's Node object computes them
+(:func:`topolet.engine.nodestatus.build_node_object`: cadvisor's cpu, memory,
+hugepages-<size>, pods from maxPods/podsPerCore; allocatable after
+system-reserved + kube-reserved + hard eviction, hugepages out of memory),
+``registerWithTaints``, nodeInfo,
 addresses, daemon endpoints and the four conditions of a healthy kubelet.
 """
 
@@ -16,7 +18,9 @@ from fractions import Fraction
 from typing import Any
 
 from topolet.cluster.fleetnodes import NodeSpec
-from topolet.model.quantity import DECIMAL_SI, Quantity
+from topolet.engine.nodestatus import PODS, NodeObject, build_node_object
+from topolet.model.pod import CPU
+from topolet.model.quantity import BINARY_SI, Quantity
 from topolet.model.topology_spec import topology_to_spec
 
 KUBELET_VERSION = "v1.36.2"
@@ -42,24 +46,23 @@ def now_micro() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def capacity(spec: NodeSpec) -> dict[str, Quantity]:
-    cap = dict(spec.plan.capacity)
-    cap["pods"] = Quantity(Fraction(spec.max_pods), DECIMAL_SI)
-    return cap
+def node_object_of(spec: NodeSpec) -> NodeObject:
+    """The engine's Node object (capacity, allocatable, taints) with the fleet's labels."""
+    obj = build_node_object(spec.name, spec.topology, spec.config, spec.plan.capacity, spec.plan.reservation)
+    obj.labels = dict(spec.labels)
+    return obj
 
 
-def allocatable(spec: NodeSpec) -> dict[str, Quantity]:
-    """Capacity minus the node-allocatable reservation, never below zero (``GetNodeAllocatableAbsolute``)."""
-    out: dict[str, Quantity] = {}
-    for k, q in capacity(spec).items():
-        r = spec.plan.reservation.get(k)
-        value = q.value - r.value if r is not None else q.value
-        out[k] = Quantity(max(value, Fraction(0)), q.format)
-    return out
+def _format(resource: str, n: int) -> str:
+    if resource == CPU:
+        return str(n // 1000) if n % 1000 == 0 else f"{n}m"
+    if resource == PODS:
+        return str(n)
+    return str(Quantity(Fraction(n), BINARY_SI))
 
 
-def quantities(m: dict[str, Quantity]) -> dict[str, str]:
-    return {k: str(v) for k, v in sorted(m.items())}
+def quantities(m: dict[str, int]) -> dict[str, str]:
+    return {k: _format(k, v) for k, v in sorted(m.items())}
 
 
 def conditions(heartbeat: str, transition: str) -> list[dict[str, str]]:
@@ -77,10 +80,11 @@ def conditions(heartbeat: str, transition: str) -> list[dict[str, str]]:
 
 
 def node_status(spec: NodeSpec, heartbeat: str, transition: str) -> dict[str, Any]:
+    obj = node_object_of(spec)
     ident = str(uuid.uuid5(uuid.NAMESPACE_URL, f"topolet-node/{spec.name}"))
     return {
-        "capacity": quantities(capacity(spec)),
-        "allocatable": quantities(allocatable(spec)),
+        "capacity": quantities(obj.capacity),
+        "allocatable": quantities(obj.allocatable),
         "conditions": conditions(heartbeat, transition),
         "addresses": [
             {"type": "InternalIP", "address": spec.internal_ip},
@@ -118,9 +122,17 @@ def node_object(spec: NodeSpec, endpoint: str = "") -> dict[str, Any]:
         "apiVersion": "v1",
         "kind": "Node",
         "metadata": {"name": spec.name, "labels": dict(spec.labels), "annotations": annotations},
-        "spec": {"podCIDR": spec.pod_cidr, "podCIDRs": [spec.pod_cidr]},
+        "spec": _node_spec(spec),
         "status": node_status(spec, now, now),
     }
+
+
+def _node_spec(spec: NodeSpec) -> dict[str, Any]:
+    out: dict[str, Any] = {"podCIDR": spec.pod_cidr, "podCIDRs": [spec.pod_cidr]}
+    taints = [{"key": t.key, "value": t.value, "effect": t.effect} for t in spec.config.register_with_taints]
+    if taints:  # registerWithTaints
+        out["taints"] = [{k: v for k, v in t.items() if v} for t in taints]
+    return out
 
 
 def status_patch(spec: NodeSpec, transition: str | None = None) -> dict[str, Any]:

@@ -18,9 +18,9 @@ import time
 from dataclasses import dataclass, field
 
 from topolet.cluster.fleetnodes import NodeSpec
-from topolet.cluster.metrics import NodeMetrics
+from topolet.cluster.metrics import NodeMetrics, rejection_label
 from topolet.engine.errors import UNEXPECTED_ADMISSION_ERROR
-from topolet.engine.node import Node, NodeError
+from topolet.engine.node import Node, NodeError, NodeUsage
 from topolet.engine.restart import checkpoint_bytes
 from topolet.engine.result import AdmitResult
 from topolet.model.pod import Pod
@@ -66,10 +66,18 @@ class RestoreResult:
     stale: list[str] = field(default_factory=list)  # UIDs whose checkpoint state was removed
 
 
+def adopt(engine: Node, spec: NodeSpec) -> Node:
+    """The engine's node under the fleet's name and labels (the predicates read them)."""
+    engine.name = spec.name
+    engine.node_object.name = spec.name
+    engine.node_object.labels = dict(spec.labels)
+    return engine
+
+
 class NodeKubelet:
     def __init__(self, spec: NodeSpec, engine: Node | None) -> None:
         self.spec = spec
-        self.engine = engine  # None: --admit-all
+        self.engine = adopt(engine, spec) if engine is not None else None  # None: --admit-all
         self.pods: dict[str, PodEntry] = {}  # by UID
         self.metrics = NodeMetrics()
         net = ipaddress.ip_network(spec.pod_cidr)
@@ -144,7 +152,9 @@ class NodeKubelet:
             qos=qos,
         )
         self.pods[uid] = entry
-        self.metrics.inc("kubelet_admission_rejections_total", (("reason", UNEXPECTED_ADMISSION_ERROR),))
+        self.metrics.inc(
+            "kubelet_admission_rejections_total", (("reason", rejection_label(UNEXPECTED_ADMISSION_ERROR)),)
+        )
         return Decision(entry, None)
 
     def remove(self, uid: str) -> PodEntry | None:
@@ -181,6 +191,10 @@ class NodeKubelet:
             out.stale = register_pods(self.engine, stored)
             if out.stale:
                 self.dirty = True
+            # the active pods' requests (what the node-fit predicates count), rebuilt from the registered pods
+            self.engine.usage = NodeUsage()
+            for rec in self.engine.pods.values():
+                self.engine.usage.update(rec.pod, self.engine.pod_level_resources)
         for ap in known:
             entry = PodEntry(ap.uid, ap.key, True, self._take_ip(ap.pod_ip), qos=ap.qos)
             self.pods[ap.uid] = entry
