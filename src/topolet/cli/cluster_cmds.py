@@ -48,6 +48,9 @@ def run_cmd(
     lease_seconds: int | None = typer.Option(
         None, "--lease-duration", min=1, help="Override the pools' nodeLeaseDurationSeconds (renewed every 1/4)."
     ),
+    nrt_interval: float = typer.Option(
+        2.0, "--nrt-interval", min=0.0, help="Seconds between two updates of a node's NodeResourceTopology."
+    ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every admission and API retry."),
 ) -> None:
     """Register the fleet's nodes and run their kubelets until SIGTERM/Ctrl-C (the nodes stay registered)."""
@@ -84,6 +87,7 @@ def run_cmd(
         host=host,
         port=int(port_s),
         lease_seconds=lease_seconds,
+        nrt_interval=nrt_interval,
     )
     runner = ClusterRunner(opts, nodes)
 

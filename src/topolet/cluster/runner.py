@@ -60,7 +60,8 @@ class RunOptions:
     admit_all: bool = False
     host: str = "127.0.0.1"
     port: int = 0
-    workers: int = 32
+    workers: int = 16
+    nrt_interval: float = 2.0  # seconds between two updates of one node's NodeResourceTopology
     lease_seconds: int | None = None  # override every pool's nodeLeaseDurationSeconds
 
 
@@ -75,12 +76,17 @@ class ClusterRunner:
         self.stop = asyncio.Event()
         self.ready = False
         self.endpoint = ""
+        # pods' statuses, deletions and events first; leases, node status and NRT objects beside them
         self.sem = asyncio.Semaphore(opts.workers)
+        self.sem_node = asyncio.Semaphore(max(1, opts.workers // 2))
+        self.nrt_written: dict[str, float] = {}
+        self.nrt_sem = asyncio.Semaphore(2)
         self.locks: dict[str, asyncio.Lock] = {}
         self.nrt_dirty: set[str] = set()
         self.tasks: set[asyncio.Task[Any]] = set()
         self.listed_once = False
         self.stats = {"admitted": 0, "rejected": 0, "deleted": 0, "status_writes": 0, "errors": 0}
+        self.latencies: list[tuple[float, float]] = []
 
     # -- start-up ----------------------------------------------------------------
     def start_kubelets(self) -> None:
@@ -152,7 +158,7 @@ class ClusterRunner:
         if path == "/healthz":
             return 200, "text/plain", b"ok\n"
         if path == "/debug/stats":
-            return 200, "application/json", json_body(self.stats)
+            return 200, "application/json", json_body({**self.stats, **_percentiles(self.latencies)})
         if path.startswith("/debug/nodes/"):
             k = self.kubelets.get(path.rsplit("/", 1)[1])
             if k is None:
@@ -184,9 +190,9 @@ class ClusterRunner:
             self.stats["errors"] += 1
             log.error("background work failed: %s", t.exception())
 
-    async def _api(self, fn: Any, what: str, **kw: Any) -> Any:
+    async def _api(self, fn: Any, what: str, *, node_level: bool = False, **kw: Any) -> Any:
         assert self.client is not None
-        async with self.sem:
+        async with self.sem_node if node_level else self.sem:
             return await call(fn, what, stop=self.stop, **kw)
 
     # -- CRD ---------------------------------------------------------------------
@@ -243,6 +249,7 @@ class ClusterRunner:
         await self._api(
             lambda: client.patch(NodeStatus, spec.name, patch, patch_type=PatchType.STRATEGIC),
             f"node {spec.name} status",
+            node_level=True,
             tries=None,
         )
 
@@ -257,6 +264,7 @@ class ClusterRunner:
             await self._api(
                 lambda: client.patch(Lease, spec.name, patch, namespace="kube-node-lease", patch_type=PatchType.MERGE),
                 f"renew lease {spec.name}",
+                node_level=True,
                 tries=None,
             )
             return
@@ -277,7 +285,7 @@ class ClusterRunner:
         if uid:
             lease["metadata"]["ownerReferences"] = [{"apiVersion": "v1", "kind": "Node", "name": spec.name, "uid": uid}]
         try:
-            await self._api(lambda: client.create(Lease.from_dict(lease)), f"create lease {spec.name}")
+            await self._api(lambda: client.create(Lease.from_dict(lease)), f"create lease {spec.name}", node_level=True)
         except ApiError as e:
             if status_code(e) != 409:
                 raise
@@ -443,13 +451,14 @@ class ClusterRunner:
         self._after_decision(k, d, o)
 
     def _after_decision(self, k: NodeKubelet, d: Decision, o: Any) -> None:
+        t0 = time.monotonic()
         if d.entry.admitted:
             self.stats["admitted"] += 1
         else:
             self.stats["rejected"] += 1
             log.info("pod %s rejected on %s: %s: %s", d.entry.key, k.spec.name, d.entry.reason, d.entry.message)
         self.nrt_dirty.add(k.spec.name)
-        self._spawn(self._persist_then_status(k, d, o))
+        self._spawn(self._persist_then_status(k, d, o, t0))
 
     async def _persist(self, k: NodeKubelet) -> None:
         lock = self.locks[k.spec.name]
@@ -461,16 +470,19 @@ class ClusterRunner:
             if data is not None:
                 await asyncio.to_thread(self.state.save, k.spec.name, data)
 
-    async def _persist_then_status(self, k: NodeKubelet, d: Decision, o: Any) -> None:
+    async def _persist_then_status(self, k: NodeKubelet, d: Decision, o: Any, t0: float) -> None:
         await self._persist(k)
+        t1 = time.monotonic()
         e = d.entry
         ns, name = e.key.split("/", 1)
         if e.admitted:
             assert d.pod is not None
             await self._write_running(k, d.pod, e.ip)
+            self._latency(t0, t1)
             return
         patch = podstatus.rejected_status(e.uid, e.qos, e.reason, e.message)
         await self._patch_status(ns, name, patch)
+        self._latency(t0, t1)
         ev = podstatus.rejection_event(k.spec.name, ns, name, e.uid, e.reason, e.message, o.metadata.resourceVersion)
         assert self.client is not None
         client = self.client
@@ -478,6 +490,13 @@ class ClusterRunner:
             await self._api(lambda: client.create(Event.from_dict(ev)), f"event for {e.key}")
         except (ApiError, GiveUp) as err:
             log.warning("event for pod %s: %s", e.key, err)
+
+    def _latency(self, t0: float, t1: float) -> None:
+        """Admission -> checkpoint written -> status written, kept for /debug/stats (last 10,000)."""
+        lat = self.latencies
+        lat.append((t1 - t0, time.monotonic() - t0))
+        if len(lat) > 10_000:
+            del lat[: len(lat) - 10_000]
 
     async def _write_running(self, k: NodeKubelet, pod: Any, ip: str) -> None:
         await self._patch_status(pod.namespace, pod.name, podstatus.running_status(pod, k.spec.internal_ip, ip))
@@ -532,11 +551,22 @@ class ClusterRunner:
 
     # -- NodeResourceTopology ------------------------------------------------------------
     async def _nrt_loop(self) -> None:
+        """Write the changed nodes' NodeResourceTopology objects, each at most every ``nrt_interval`` seconds
+        (resource-topology-exporter's rate limit), a few at a time: under load, changes coalesce."""
         while not self.stop.is_set():
-            await asyncio.sleep(1.0)
-            dirty, self.nrt_dirty = self.nrt_dirty, set()
-            for name in dirty:
-                self._spawn(self._safe(self._write_nrt)(self.specs[name]))
+            await asyncio.sleep(0.5)
+            now = time.monotonic()
+            due = [n for n in self.nrt_dirty if now - self.nrt_written.get(n, -1e9) >= self.opts.nrt_interval]
+            if not due:
+                continue
+            self.nrt_dirty.difference_update(due)
+            for name in due:
+                self.nrt_written[name] = now
+            await asyncio.gather(*(self._nrt_one(n) for n in due))
+
+    async def _nrt_one(self, name: str) -> None:
+        async with self.nrt_sem:
+            await self._safe(self._write_nrt)(self.specs[name])
 
     async def _write_nrt(self, spec: NodeSpec) -> None:
         k = self.kubelets[spec.name]
@@ -548,11 +578,25 @@ class ClusterRunner:
             await self._api(
                 lambda: client.patch(NRT, spec.name, obj, patch_type=PatchType.MERGE),
                 f"NodeResourceTopology {spec.name}",
+                node_level=True,
             )
         except ApiError as e:
             if status_code(e) != 404:
                 raise
-            await self._api(lambda: client.create(NRT.from_dict(obj)), f"create NodeResourceTopology {spec.name}")
+            await self._api(
+                lambda: client.create(NRT.from_dict(obj)), f"create NodeResourceTopology {spec.name}", node_level=True
+            )
+
+
+def _percentiles(lat: list[tuple[float, float]]) -> dict[str, float]:
+    if not lat:
+        return {}
+    out: dict[str, float] = {}
+    for i, name in ((0, "checkpoint"), (1, "status")):
+        v = sorted(x[i] for x in lat)
+        out[f"admission_to_{name}_ms_p50"] = round(1000 * v[len(v) // 2], 2)
+        out[f"admission_to_{name}_ms_p99"] = round(1000 * v[min(len(v) - 1, int(len(v) * 0.99))], 2)
+    return out
 
 
 def _not_empty() -> Any:
