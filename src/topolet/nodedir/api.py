@@ -205,6 +205,8 @@ def pod_update_error(old: Pod, new: Pod) -> str | None:
             replace(c, image=o.image) for c, o in zip(new.init_containers, old.init_containers, strict=True)
         ],
     )
+    if all(t in new.tolerations for t in old.tolerations):
+        munged = replace(munged, tolerations=old.tolerations)  # only additions to existing tolerations
     old_spec, new_spec = pod_spec_dict(old), pod_spec_dict(munged)
     if old_spec == new_spec:
         return None
@@ -239,6 +241,7 @@ def _apply_pod(nd: NodeDir, gates: FeatureGates, pod: Pod, source: str) -> Outco
         for c, n in zip(existing.pod.all_containers(), stored_new.all_containers(), strict=True):
             c.image = n.image
         existing.pod.labels = dict(stored_new.labels)
+        existing.pod.tolerations = stored_new.tolerations
         return Outcome("pod", name, ns, "configured", source, stored=existing)
     if not nd.namespace_exists(ns):
         return _error(
