@@ -508,3 +508,22 @@ def test_explain_suggests_allowing_an_unsafe_sysctl() -> None:
     rej = explain_outcome(node, raw).explanation.rejection
     assert rej is not None and rej.handler == "sysctl"
     assert [s.change for s in rej.suggestions] == ["allowedUnsafeSysctls: kernel.msgmax"]
+
+
+def test_the_pod_table_keeps_the_fit_usage_whoever_changes_it() -> None:
+    import copy
+
+    from topolet.engine.node import PodRecord
+
+    node = Node(machine(8), config(maxPods=2))
+    r = node.admit(pod("a", requests={"cpu": "3"}))
+    b = pod("b", requests={"cpu": "2"})
+    node.pods[b.key] = PodRecord(b, r)  # a caller re-registering a restored pod directly
+    assert node.usage.pods == 2 and node.usage.requested["cpu"] == 5000
+    assert node.admit(pod("c")).reason == "OutOfpods"
+    twin = copy.deepcopy(node)
+    assert twin.usage.pods == 2 and twin.usage.requested["cpu"] == 5000
+    node.pods.pop(b.key)
+    assert node.usage.pods == 1 and node.usage.requested["cpu"] == 3000
+    node.pods = {}
+    assert node.usage.pods == 0 and node.admit(pod("d", requests={"cpu": "8"})).admitted
