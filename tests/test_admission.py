@@ -527,3 +527,10 @@ def test_the_pod_table_keeps_the_fit_usage_whoever_changes_it() -> None:
     assert node.usage.pods == 1 and node.usage.requested["cpu"] == 3000
     node.pods = {}
     assert node.usage.pods == 0 and node.admit(pod("d", requests={"cpu": "8"})).admitted
+
+
+def test_host_network_ports_default_to_host_ports() -> None:
+    node = Node(machine(), config())
+    spec = {"hostNetwork": True, "containers": [{"name": "c", "image": "x", "ports": [{"containerPort": 53}]}]}
+    assert node.admit(pod("dns1", spec)).admitted
+    assert node.admit(pod("dns2", spec)).reason == "NodePorts"

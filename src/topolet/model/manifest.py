@@ -444,15 +444,18 @@ def _apparmor(p: _AppArmorProfile | None) -> str | None:
     return p.type or ""
 
 
-def _to_container(c: _Container) -> Container:
+def _to_container(c: _Container, host_network: bool = False) -> Container:
+    # SetDefaults_Pod: with hostNetwork, a port's hostPort defaults to its containerPort
+    ports = [
+        (p.hostPort or (p.containerPort if host_network else 0) or 0, p.protocol or "TCP", p.hostIP or "")
+        for p in c.ports or []
+    ]
     return Container(
         name=c.name or "",
         resources=_to_resources(c.resources),
         restart_policy=c.restartPolicy,
         image=c.image or "",
-        host_ports=tuple(
-            HostPort(p.hostPort, p.protocol or "TCP", p.hostIP or "") for p in c.ports or [] if (p.hostPort or 0) > 0
-        ),
+        host_ports=tuple(HostPort(port, proto, ip) for port, proto, ip in ports if port > 0),
         apparmor=_apparmor(c.securityContext.appArmorProfile) if c.securityContext else None,
     )
 
@@ -475,8 +478,8 @@ def _to_pod(spec: _PodSpec | None, *, name: str, namespace: str, uid: str, label
         name=name,
         namespace=namespace,
         uid=uid or _pod_uid(namespace, name),
-        containers=[_to_container(c) for c in spec.containers or []],
-        init_containers=[_to_container(c) for c in spec.initContainers or []],
+        containers=[_to_container(c, bool(spec.hostNetwork)) for c in spec.containers or []],
+        init_containers=[_to_container(c, bool(spec.hostNetwork)) for c in spec.initContainers or []],
         resources=_to_resources(spec.resources) if spec.resources is not None else None,
         labels=labels,
         owner=owner,
