@@ -171,6 +171,8 @@ def test_every_layout_reads_and_verifies_clean(root: Path, version: int, driver:
     side = next(c for c in rep["containers"] if c["container"] == "<222222222222>")
     assert side["checkpoint"]["cpus"] == "shared pool"
     app_view = next(c for c in rep["containers"] if c["container"] == "app")
+    # topolet's own decision (the pod created again on the node as it is now) is the checkpoint's
+    assert app_view["topolet"]["cpus"] == app_view["checkpoint"]["cpus"]
     assert app_view["alignment"]["numa"] == {"aligned": True, "cpuNUMANodes": [0], "memoryNUMANodes": [0]}
 
 

@@ -88,6 +88,7 @@ class ContainerView:
     cgroup_mems: int | None
     procs: list[dict[str, Any]] = field(default_factory=list)
     alignment: dict[str, Any] | None = None
+    topolet_cpus: str | None = None  # topolet's own decision for this container (CPUs, or a rejection)
 
     def to_dict(self) -> dict[str, Any]:
         def f(b: int | None) -> str | None:
@@ -105,6 +106,8 @@ class ContainerView:
             },
             "kernel": {"cpusetCpus": f(self.cgroup_cpus), "cpusetMems": f(self.cgroup_mems), "processes": self.procs},
         }
+        if self.topolet_cpus is not None:
+            out["topolet"] = {"cpus": self.topolet_cpus}
         if self.alignment is not None:
             out["alignment"] = self.alignment
         return out
@@ -290,6 +293,46 @@ def _topolet_view(topology: Topology, config: KubeletConfig | None, cap: Capture
         "message": "a 1.36 kubelet (topolet's engine) restarts on these checkpoints",
         "freeSharedPool": format_bits(cs.default_cpuset),
     }
+
+
+MAX_READMITTED = 50  # pods re-admitted one by one for topolet's decision (each on a freshly restarted node)
+
+
+def _topolet_decisions(cap: Capture, config: KubeletConfig, pinned: set[str]) -> tuple[dict[tuple[str, str], str], str]:
+    """topolet's own decision for each pinned pod: the pod deleted and created again on the node as it is now
+    (a kubelet restarted on the checkpoints with the other pods). Returns ((uid, container) -> CPUs or a
+    rejection, a note)."""
+    from topolet.nodedir.store import NodeStartError, register_pods, start_kubelet
+    from topolet.realnode.nodeinit import captured_node, rebuild_pods
+
+    try:
+        cn = captured_node(cap)
+        stored = rebuild_pods(cn, cap)
+    except VerifyInputError as e:
+        return {}, f"topolet's decisions not computed: {e}"
+    out: dict[tuple[str, str], str] = {}
+    todo = [sp for sp in stored if sp.pod.uid in pinned]
+    for sp in todo[:MAX_READMITTED]:
+        try:
+            node = start_kubelet(Path("/var/lib/kubelet"), cn.topology, config, cn.cpu_bytes, cn.mem_bytes)
+        except NodeStartError:
+            break
+        register_pods(node, stored)
+        node.delete(sp.key)
+        res = node.admit(sp.pod)
+        if not res.admitted:
+            for c in sp.pod.all_containers():
+                out[(sp.pod.uid, c.name)] = f"rejected: {res.reason}"
+            continue
+        for alloc in res.containers:
+            out[(sp.pod.uid, alloc.name)] = format_bits(alloc.cpus)
+    note = (
+        "topolet's decision: each pinned pod deleted and created again on the node as it is now (the other pods "
+        "keep their CPUs); it differs from the kubelet's where the node was different when the pod was admitted"
+    )
+    if len(todo) > MAX_READMITTED:
+        note += f" (first {MAX_READMITTED} of {len(todo)} pods)"
+    return out, note
 
 
 def _name_containers(containers: list[Any], exclusive: dict[tuple[str, str], int], root: str) -> dict[str, str]:
@@ -569,6 +612,15 @@ def verify(cap: Capture) -> VerifyReport:
                     )
 
     view = _topolet_view(topology, config, cap)
+    if view.get("restart") == "accepted" and config is not None:
+        pinned = set(cs.assignments) | set(cs.pod_assignments)
+        decisions, note = _topolet_decisions(cap, config, pinned)
+        for v in views:
+            v.topolet_cpus = decisions.get((v.pod_uid, v.name))
+        if decisions:
+            view["decisions"] = note
+        elif pinned:
+            notes.append(note)
     if view.get("restart") == "refused":
         diffs.append(
             Difference("kubelet-refuses", f"a kubelet restarted on these checkpoints refuses: {view['message']}")
