@@ -168,6 +168,31 @@ def test_init_from_capture_writes_137_formats_when_captured(h200_root: Path, tmp
     code, stdout, _ = run("state", "inspect", str(src / "memory_manager_state"))
     assert "V3 (kubelet 1.37 format)" in stdout
     assert run("node", "init", str(tmp_path / "bad"), "--kubelet-version", "1.38")[0] == 1
+    # a captured 1.37 node: its copy keeps writing the 1.37 formats, byte for byte
+    pod = tmp_path / "pod.yaml"
+    pod.write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: db}\nspec:\n  containers:\n"
+        "  - {name: main, image: x, resources: {requests: {cpu: '2', memory: 1Gi}, limits: {cpu: '2', memory: 1Gi}}}\n"
+    )
+    assert run("apply", "-f", str(pod), "--node", str(src))[0] == 0
+    kubelet = h200_root / "var/lib/kubelet"
+    for f in ("cpu_manager_state", "memory_manager_state"):
+        shutil.copy(src / f, kubelet / f)
+    shutil.copy(cfg, kubelet / "config.yaml")
+    out = tmp_path / "cap137.tgz"
+    assert run("node", "capture", "--root", str(h200_root), "-o", str(out), "--no-apis")[0] == 0
+    copy = tmp_path / "copy137"
+    code, stdout, err = run("node", "init", str(copy), "--from-capture", str(out))
+    assert code == 0, err
+    assert "1.37 checkpoints" in stdout
+    assert json.loads((copy / "node.json").read_text())["kubeletVersion"] == "1.37"
+    for f in ("cpu_manager_state", "memory_manager_state"):
+        assert (copy / f).read_bytes() == (src / f).read_bytes()
+    # deleting the pod on the copy: the kubelet rewrites V4 / V3
+    name = json.loads((copy / "pods.json").read_text())["items"][0]["object"]["metadata"]["name"]
+    assert run("delete", "pod", name, "--node", str(copy))[0] == 0
+    after = json.loads((copy / "cpu_manager_state").read_bytes())
+    assert "dataChecksum" in after and after["checksum"] == 0 and "entries" not in after
 
 
 # --------------------------------------------------------------------------- other cgroup version and driver

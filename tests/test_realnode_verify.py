@@ -296,3 +296,5 @@ def test_verify_never_writes(root: Path) -> None:
     before = snapshot()
     kinds(root)
     assert snapshot() == before
+    capture_node(root, use_apis=False)  # capture reads only, too
+    assert snapshot() == before

@@ -246,6 +246,15 @@ def _config_field(data: bytes, name: str) -> str | None:
     return None
 
 
+def _hostname(root: Path) -> str:
+    """The node's host name: ROOT/etc/hostname, else (for / itself) this host's name."""
+    data = _read_bytes(root / "etc" / "hostname")
+    name = data.decode("utf-8", "replace").strip() if data else ""
+    if not name and str(root) == "/":
+        name = socket.gethostname()
+    return name if re.fullmatch(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?", name) else ""
+
+
 def _is_socket(p: Path) -> bool:
     try:
         return stat.S_ISSOCK(p.stat().st_mode)
@@ -276,7 +285,7 @@ def capture_node(
             "format": BUNDLE_FORMAT,
             "capturedAt": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "root": str(root),
-            "hostname": socket.gethostname() if str(root) == "/" else "",
+            "hostname": _hostname(root),
             "kernel": platform.release() if str(root) == "/" else "",
             "found": {},
             "missing": {},
@@ -458,6 +467,8 @@ def write_bundle(cap: Capture, out: str | Path) -> None:
 def read_bundle(path: str | Path) -> Capture:
     """Load a bundle written by :func:`write_bundle`; :class:`CaptureError` names what is wrong."""
     path = Path(path)
+    if path.is_dir():
+        raise CaptureError(f"{path}: a directory, not a bundle of `topolet node capture` (a .tar.gz)")
     if not path.is_file():
         raise CaptureError(f"{path}: no such file")
     members: dict[str, bytes] = {}
