@@ -8,7 +8,7 @@ BIN     = $(VENV)/bin
 $(BIN)/topolet: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev,fleet,realnode]'
+	$(BIN)/pip install -q -e '.[dev,fleet,realnode,cluster]'
 	touch $@
 
 setup: $(BIN)/topolet

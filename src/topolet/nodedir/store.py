@@ -34,7 +34,7 @@ from typing import Any
 import yaml
 
 from topolet.engine.errors import StartupError
-from topolet.engine.node import Node, PodRecord
+from topolet.engine.node import Node
 from topolet.engine.restart import checkpoint_bytes
 from topolet.engine.result import AdmitResult
 from topolet.engine.startup import startup_checks
@@ -330,6 +330,7 @@ def start_kubelet(
     config: KubeletConfig,
     cpu_bytes: bytes | None,
     mem_bytes: bytes | None,
+    name: str = DEFAULT_NODE_NAME,
 ) -> Node:
     """Start a kubelet on the node directory's checkpoints (``None``: no file, a fresh state).
 
@@ -362,7 +363,7 @@ def start_kubelet(
     except CheckpointError as e:
         raise NodeStartError(f"start memory manager error: {e.message}") from e
     try:
-        node = Node(topology, config, cpu_state=cpu_state, memory_state=mem_state)
+        node = Node(topology, config, cpu_state=cpu_state, memory_state=mem_state, name=name)
     except StartupError as e:
         raise NodeStartError(_fix_paths(str(e), d)) from e
     return node
@@ -383,7 +384,7 @@ def register_pods(node: Node, pods: list[StoredPod]) -> list[str]:
         result = AdmitResult(sp.key, pod.uid, True, qos=pod.qos_class)
         result.pod_cpus = node.cpu_manager.state.pod_assignments.get(pod.uid, 0)
         result.containers = node.container_allocations(pod)
-        node.pods[sp.key] = PodRecord(pod, result)
+        node.register_running(pod, result)
     cs = node.cpu_manager.state
     ms = node.memory_manager.state
     stale = sorted(
@@ -504,7 +505,9 @@ def _load(d: Path, *, require_kubelet: bool) -> NodeDir:
         namespaces=namespaces,
     )
     try:
-        node = start_kubelet(d, topology, config, _read_bytes(d / CPU_STATE_FILE), _read_bytes(d / MEMORY_STATE_FILE))
+        node = start_kubelet(
+            d, topology, config, _read_bytes(d / CPU_STATE_FILE), _read_bytes(d / MEMORY_STATE_FILE), meta.name
+        )
     except NodeStartError as e:
         if require_kubelet:
             raise
@@ -599,7 +602,7 @@ def init_node(
     except InputError as e:
         raise NodeDirError(str(e)) from e
     try:
-        node = start_kubelet(d, topology, config, None, None)
+        node = start_kubelet(d, topology, config, None, None, name or DEFAULT_NODE_NAME)
     except NodeStartError as e:
         raise NodeStartError(f"the kubelet refuses to start with this configuration: {e.message}") from e
     if d.exists() and not d.is_dir():
