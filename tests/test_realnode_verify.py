@@ -298,3 +298,19 @@ def test_verify_never_writes(root: Path) -> None:
     assert snapshot() == before
     capture_node(root, use_apis=False)  # capture reads only, too
     assert snapshot() == before
+
+
+def test_without_cpuset_files_the_processes_affinity_is_the_kernel_view(root: Path) -> None:
+    cs, _, kp = consistent(root, 2, "systemd")
+    for f in kp.rglob("cpuset.*"):
+        f.unlink()
+    code, ks, rep = kinds(root)
+    assert (code, ks) == (0, [])
+    assert any("cpuset controller is not enabled" in n for n in rep["notes"])
+    # the pinned container's process runs elsewhere: found through /proc
+    app = next(kp.rglob(f"crio-{CID['app']}.scope"))
+    pid = (app / "cgroup.procs").read_text().strip()
+    other = next(c for c in iter_bits(cs.default_cpuset) if c != 0)
+    (root / "proc" / pid / "status").write_text(f"Name:\tx\nCpus_allowed_list:\t{other}\nMems_allowed_list:\t0\n")
+    code, ks, _ = kinds(root)
+    assert code == 3 and ("cpuset-differs", "app") in ks

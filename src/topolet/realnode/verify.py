@@ -335,10 +335,26 @@ def _topolet_decisions(cap: Capture, config: KubeletConfig, pinned: set[str]) ->
     return out, note
 
 
-def _name_containers(containers: list[Any], exclusive: dict[tuple[str, str], int], root: str) -> dict[str, str]:
+def _kernel_view(c: Any, root: str) -> tuple[int | None, int | None]:
+    """A container's CPUs and NUMA nodes as the kernel enforces them: its cgroup's (effective) cpusets, or,
+    without cpuset files, its first process's Cpus_allowed_list / Mems_allowed_list."""
+    where = f"{root}/{c.path}"
+    cpus = _bits(c.cpus_effective or c.cpus, f"{where}/cpuset.cpus")
+    mems = _bits(c.mems_effective or c.mems, f"{where}/cpuset.mems")
+    if cpus is None:
+        first = next((p for p in c.procs if p.cpus_allowed_list is not None), None)
+        if first is not None:
+            cpus = _bits(first.cpus_allowed_list, f"/proc/{first.pid}/status Cpus_allowed_list")
+            mems = _bits(first.mems_allowed_list, f"/proc/{first.pid}/status Mems_allowed_list")
+    return cpus, mems
+
+
+def _name_containers(
+    containers: list[Any], exclusive: dict[tuple[str, str], int], root: str, shared: Any
+) -> dict[str, str]:
     """Container ID -> name: the runtime's name; else the checkpoint entry of its pod with the same
-    cpuset; else, when a pod has as many unmatched entries as unnamed containers, pair them in order;
-    else ``<ID prefix>``."""
+    cpuset; else, when a pod has as many unmatched entries as unnamed containers that are not on its
+    shared pool (``shared(uid)``), pair those in order; else ``<ID prefix>``."""
     names: dict[str, str] = {}
     taken: set[tuple[str, str]] = set()
     unnamed: dict[str, list[Any]] = {}
@@ -349,7 +365,7 @@ def _name_containers(containers: list[Any], exclusive: dict[tuple[str, str], int
     for c in sorted(containers, key=lambda c: c.container_id):
         if c.name:
             continue
-        actual = _bits(c.cpus_effective or c.cpus, f"{root}/{c.path}/cpuset.cpus")
+        actual, _ = _kernel_view(c, root)
         for (u, n), bits in sorted(exclusive.items()):
             if u == c.pod_uid and bits == actual and (u, n) not in taken:
                 names[c.container_id] = n
@@ -359,13 +375,13 @@ def _name_containers(containers: list[Any], exclusive: dict[tuple[str, str], int
             unnamed.setdefault(c.pod_uid, []).append(c)
     for uid, cs in unnamed.items():
         left = sorted(n for (u, n) in exclusive if u == uid and (u, n) not in taken)
-        if left and len(left) == len(cs):
-            for c, n in zip(cs, left, strict=True):
+        candidates = cs if len(left) == len(cs) else [c for c in cs if _kernel_view(c, root)[0] != shared(uid)]
+        if left and len(left) == len(candidates):
+            for c, n in zip(candidates, left, strict=True):
                 names[c.container_id] = n
                 taken.add((uid, n))
-        else:
-            for c in cs:
-                names[c.container_id] = f"<{c.container_id[:12]}>"
+        for c in cs:
+            names.setdefault(c.container_id, f"<{c.container_id[:12]}>")
     return names
 
 
@@ -376,7 +392,8 @@ def verify(cap: Capture) -> VerifyReport:
     topology = load_topology(cap)
     config = load_config(cap)
     gate = _gate(config)
-    cpu, mem = _load_states(cap, gate)
+    # read every format the files may be in (a kubelet that would refuse them is the topolet view's finding)
+    cpu, mem = _load_states(cap, True)
     if cap.cgroups is None:
         why = cap.missing.get("cgroups", "not captured")
         raise VerifyInputError(f"{cap.source}: no kubepods cgroup in the capture ({why}): nothing to compare with")
@@ -385,6 +402,11 @@ def verify(cap: Capture) -> VerifyReport:
     diffs: list[Difference] = []
     notes: list[str] = []
     names_known = cap.cri is not None or any(c.name for c in cap.cgroups.containers)
+    if cap.cgroups.containers and all(c.cpus is None and c.cpus_effective is None for c in cap.cgroups.containers):
+        notes.append(
+            f"no container cgroup under {cap.cgroups.root} has cpuset files (the cpuset controller is not enabled "
+            "there): the kernel's view is the processes' Cpus_allowed_list / Mems_allowed_list"
+        )
     if not names_known:
         notes.append(
             "the container runtime was not reached: containers are tied to checkpoint entries by pod UID and cpuset"
@@ -418,12 +440,11 @@ def verify(cap: Capture) -> VerifyReport:
         return bubble & ~used
 
     # name cgroup containers without a runtime name: by their cpuset, then by elimination within the pod
-    names = _name_containers(cap.cgroups.containers, exclusive, cap.cgroups.root)
+    names = _name_containers(cap.cgroups.containers, exclusive, cap.cgroups.root, expected_shared)
     views: list[ContainerView] = []
     for c in sorted(cap.cgroups.containers, key=lambda c: (c.pod_uid, names[c.container_id], c.container_id)):
         where = f"{cap.cgroups.root}/{c.path}"
-        actual_cpus = _bits(c.cpus_effective or c.cpus, f"{where}/cpuset.cpus")
-        actual_mems = _bits(c.mems_effective or c.mems, f"{where}/cpuset.mems")
+        actual_cpus, actual_mems = _kernel_view(c, cap.cgroups.root)
         name = names[c.container_id]
         key = (c.pod_uid, name)
         entry = exclusive.get(key)
