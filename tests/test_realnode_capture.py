@@ -11,10 +11,15 @@ import pytest
 from typer.testing import CliRunner
 
 from paths import CHECKPOINTS, EXAMPLES, H200
-from realnode_fakes import FakePod, serve
 from topolet.cli.main import app
 from topolet.realnode.capture import capture_node, read_bundle
 from topolet.realnode.clients import cri_list, podresources_list
+
+try:  # the gRPC servers need the realnode extra (grpcio, protobuf)
+    from realnode_fakes import FakePod, serve
+except ImportError:  # pragma: no cover - depends on the installation
+    FakePod = serve = None  # type: ignore[assignment,misc]
+needs_grpc = pytest.mark.skipif(serve is None, reason="grpcio/protobuf not installed (pip install 'topolet[realnode]')")
 
 CONFIG_NONE_MEM = """apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
@@ -48,6 +53,7 @@ def h200_root(tmp_path: Path) -> Path:
 # --------------------------------------------------------------------------- gRPC clients
 
 
+@needs_grpc
 def test_podresources_and_cri_clients_against_local_servers(tmp_path: Path) -> None:
     pods = [FakePod("uid-1", "db", "prod", "sb1", {"main": "c" * 64, "side": "d" * 64}, {"main": [2, 3]})]
     pr_sock, cri_sock = tmp_path / "kubelet.sock", tmp_path / "containerd.sock"
@@ -77,6 +83,7 @@ def test_podresources_and_cri_clients_against_local_servers(tmp_path: Path) -> N
         s2.stop(None)
 
 
+@needs_grpc
 def test_client_on_a_dead_socket_names_it(tmp_path: Path) -> None:
     from topolet.realnode.clients import ClientError
 

@@ -11,7 +11,6 @@ import pytest
 from typer.testing import CliRunner
 
 from paths import EXAMPLES, H200
-from realnode_fakes import FakePod, serve
 from topolet.cli.main import app
 from topolet.engine.cpumanager.state import CPUManagerState
 from topolet.engine.memorymanager.state import MemoryManagerState
@@ -19,6 +18,12 @@ from topolet.io.checkpoint import dump_cpu_checkpoint, dump_memory_checkpoint
 from topolet.model.cpuset import format_bits, iter_bits
 from topolet.realnode.capture import capture_node, find_kubelet_process, flag_value
 from topolet.realnode.cgroups import CgroupLayoutError, read_kubepods
+
+try:  # the gRPC servers need the realnode extra (grpcio, protobuf)
+    from realnode_fakes import FakePod, serve
+except ImportError:  # pragma: no cover - depends on the installation
+    FakePod = serve = None  # type: ignore[assignment,misc]
+needs_grpc = pytest.mark.skipif(serve is None, reason="grpcio/protobuf not installed (pip install 'topolet[realnode]')")
 
 UID_A = "aaaaaaaa-0000-4000-8000-00000000000a"
 UID_B = "bbbbbbbb-0000-4000-8000-00000000000b"
@@ -220,6 +225,7 @@ def test_stale_entry_and_exclusive_cpus_in_the_shared_pool(root: Path) -> None:
     assert ("exclusive-cpus-shared", "web") in ks  # CPU 15 is also in the shared container's cpuset
 
 
+@needs_grpc
 def test_names_from_the_runtime_and_podresources(root: Path, tmp_path: Path) -> None:
     cs, _, _ = consistent(root, 2, "cgroupfs")
     app_cpus = sorted(iter_bits(cs.assignments[UID_A]["app"]))
