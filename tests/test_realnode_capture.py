@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import tarfile
@@ -317,3 +318,75 @@ def test_future_version_state_file(h200_root: Path, tmp_path: Path) -> None:
     code, _, err = run("verify", "--capture", str(out))
     assert code == 1
     assert "cpu_manager_state" in err and "newer than 1.37" in err and "allocationsV5" in err
+
+
+def _rewrite(bundle: Path, out: Path, member: str, data: bytes | None) -> None:
+    with tarfile.open(bundle) as src, tarfile.open(out, "w:gz") as dst:
+        for info in src:
+            content = src.extractfile(info).read() if info.isfile() else b""  # type: ignore[union-attr]
+            if info.name == f"node-capture/{member}":
+                if data is None:
+                    continue
+                content = data
+            info.size = len(content)
+            dst.addfile(info, io.BytesIO(content))
+
+
+@pytest.mark.parametrize(
+    ("member", "data"),
+    [
+        ("manifest.json", b"[" * 5000 + b"]" * 5000),
+        ("manifest.json", b'{"format": "topolet.dev/node-capture/v1", "files": 5}'),
+        ("manifest.json", b'{"format": "other"}'),
+        ("cgroups.json", b'{"root": "/x", "version": 3, "driver": "systemd", "containers": []}'),
+        ("cgroups.json", b'{"root": "/x", "version": 2, "driver": "systemd", "containers": [{"path": 5}]}'),
+        ("cgroups.json", b'{"root": "/x", "version": 2, "driver": "systemd", "containers": "x"}'),
+        (
+            "cgroups.json",
+            b'{"root": "/x", "version": 2, "driver": "systemd", "containers": [{"path": "p", "podUID": "u", '
+            b'"containerID": "c", "cpusetCpus": "0-99999999999"}]}',
+        ),
+        ("podresources.json", b'{"pods": 5}'),
+        (
+            "podresources.json",
+            b'{"pods": [{"name": "a", "namespace": "b", "containers": [{"name": "c", "cpuIds": ["x"]}]}]}',
+        ),
+        ("cri.json", b'{"sandboxes": [{"id": 1}]}'),
+        ("kubelet/cpu_manager_state", b"[" * 20000),
+        ("kubelet/config.yaml", b"maxPods: [1]\n"),
+        ("kubelet/config.yaml", None),
+    ],
+)
+def test_damaged_bundles_are_refused_by_name(h200_root: Path, tmp_path: Path, member: str, data: bytes | None) -> None:
+    _v2_systemd_tree(h200_root)
+    kubelet = h200_root / "var/lib/kubelet"
+    (kubelet / "config.yaml").write_text(CONFIG_NONE_MEM)
+    from topolet.engine.cpumanager.state import CPUManagerState
+    from topolet.io.checkpoint import dump_cpu_checkpoint
+    from topolet.model.cpuset import parse_bits
+
+    uid = "11111111-2222-3333-4444-555555555555"
+    st = CPUManagerState("static", parse_bits("0-2,5-15"), {uid: {"app": parse_bits("3-4")}}, {})
+    (kubelet / "cpu_manager_state").write_bytes(dump_cpu_checkpoint(st, 3))
+    good = _capture(h200_root, tmp_path)
+    (tmp_path / "pr").mkdir()
+    cap = read_bundle(good)
+    assert cap.cgroups is not None
+    bad = tmp_path / "bad.tgz"
+    if member in ("podresources.json", "cri.json"):  # add the member: the capture had no sockets
+        with tarfile.open(good) as src, tarfile.open(bad, "w:gz") as dst:
+            for info in src:
+                dst.addfile(info, src.extractfile(info) if info.isfile() else None)
+            info = tarfile.TarInfo(f"node-capture/{member}")
+            info.size = len(data or b"")
+            dst.addfile(info, io.BytesIO(data or b""))
+    else:
+        _rewrite(good, bad, member, data)
+    commands = [("verify", "--capture", str(bad))]
+    if b"99999999999" not in (data or b""):  # init does not read the cgroups' cpusets: only verify refuses that
+        commands.append(("node", "init", str(tmp_path / "n"), "--from-capture", str(bad)))
+    for args in commands:
+        code, stdout, err = run(*args)
+        assert code == 1, (args, stdout, err)
+        assert str(bad) in err or "bad.tgz" in err, err
+        assert not (tmp_path / "n").exists()

@@ -19,6 +19,7 @@ enforces is reported. Nothing is written anywhere.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -148,19 +149,29 @@ class VerifyReport:
         }
 
 
+MAX_CPU_ID = 1 << 16  # no machine has more CPUs; a larger id is a damaged file, not a CPU
+
+
 def _bits(s: str | None, where: str) -> int | None:
     if s is None:
         return None
+    if not isinstance(s, str):
+        raise VerifyInputError(f"{where}: not a CPU/NUMA list: {s!r}")
+    if any(len(tok) > 6 for tok in re.split(r"[,\-\s]+", s.strip())):
+        raise VerifyInputError(f"{where}: not a CPU/NUMA list: {s[:80]!r} (ids above {MAX_CPU_ID})")
     try:
-        return parse_bits(s.strip())
+        bits = parse_bits(s.strip())
     except ValueError as e:
-        raise VerifyInputError(f"{where}: not a CPU/NUMA list: {s!r} ({e})") from None
+        raise VerifyInputError(f"{where}: not a CPU/NUMA list: {s[:80]!r} ({e})") from None
+    if bits >> MAX_CPU_ID:
+        raise VerifyInputError(f"{where}: not a CPU/NUMA list: {s[:80]!r} (ids above {MAX_CPU_ID})")
+    return bits
 
 
 def _future_version(kind: str, data: bytes) -> str:
     try:
         tree = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):
         return ""
     if not isinstance(tree, dict):
         return ""
@@ -337,7 +348,8 @@ def _topolet_decisions(cap: Capture, config: KubeletConfig, pinned: set[str]) ->
 
 def _kernel_view(c: Any, root: str) -> tuple[int | None, int | None]:
     """A container's CPUs and NUMA nodes as the kernel enforces them: its cgroup's (effective) cpusets, or,
-    without cpuset files, its first process's Cpus_allowed_list / Mems_allowed_list."""
+    without cpuset files, its first process's Cpus_allowed_list / Mems_allowed_list. ``root`` names the
+    kubepods cgroup (with the bundle, for a capture)."""
     where = f"{root}/{c.path}"
     cpus = _bits(c.cpus_effective or c.cpus, f"{where}/cpuset.cpus")
     mems = _bits(c.mems_effective or c.mems, f"{where}/cpuset.mems")
@@ -440,11 +452,13 @@ def verify(cap: Capture) -> VerifyReport:
         return bubble & ~used
 
     # name cgroup containers without a runtime name: by their cpuset, then by elimination within the pod
-    names = _name_containers(cap.cgroups.containers, exclusive, cap.cgroups.root, expected_shared)
+    # how to name a container's cgroup in a message: its path, in the bundle's cgroups.json for a capture
+    cg_root = cap.cgroups.root if cap.source.startswith("root:") else f"{cap.source}: cgroups.json: {cap.cgroups.root}"
+    names = _name_containers(cap.cgroups.containers, exclusive, cg_root, expected_shared)
     views: list[ContainerView] = []
     for c in sorted(cap.cgroups.containers, key=lambda c: (c.pod_uid, names[c.container_id], c.container_id)):
         where = f"{cap.cgroups.root}/{c.path}"
-        actual_cpus, actual_mems = _kernel_view(c, cap.cgroups.root)
+        actual_cpus, actual_mems = _kernel_view(c, cg_root)
         name = names[c.container_id]
         key = (c.pod_uid, name)
         entry = exclusive.get(key)
