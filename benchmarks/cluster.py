@@ -16,6 +16,8 @@ plane's own bind rate (creation -> binding), bind -> status latency p50/p99, top
 seconds per admitted pod (utime+stime of the process from ready to done) and its peak RSS.
 
     python benchmarks/cluster.py [--nodes 1000] [--pods 20000] [--deployments 20] [--modes engine,admit-all]
+
+Stop it with SIGTERM (kill PID): the control planes and topolet processes it started are stopped.
 """
 
 from __future__ import annotations
@@ -222,6 +224,7 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=1800.0, help="Seconds to wait for every pod's status.")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # the finally blocks stop what was started
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="topolet-bench-") as t:
         for mode in args.modes.split(","):

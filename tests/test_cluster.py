@@ -8,6 +8,7 @@ cannot run.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import time
@@ -164,14 +165,13 @@ def test_rejected_pod_failed_with_event(controlplane: ControlPlane, sim: Simulat
     events = wait_for(described, 20, "the kubelet's event").split("Events:")[-1]
     assert "Warning" in events and "TopologyAffinityError" in events
     assert "Resources cannot be allocated with Topology locality" in events
+    # the kubectl plugin (kubectl-topolet beside the topolet binary)
+    env = {**controlplane.env(), "PATH": f"{Path(TOPOLET).parent}:{os.environ.get('PATH', '')}"}
     out = subprocess.run(
-        [TOPOLET, "cluster", "explain", "pod/too-wide", "--kubeconfig", controlplane.kubeconfig],
-        capture_output=True,
-        text=True,
-        timeout=60,
+        ["kubectl", "topolet", "explain", "pod/too-wide"], capture_output=True, text=True, timeout=60, env=env
     )
     assert out.returncode == 0, out.stderr
-    assert "too-wide" in out.stdout and "TopologyAffinityError" in out.stdout
+    assert "Pod default/too-wide on node db-" in out.stdout and "TopologyAffinityError" in out.stdout
     controlplane.kubectl("delete", "pod", "too-wide", "--wait=true", "--timeout=30s")
     # bound without the scheduler: the kubelet's node-fit predicate rejects what does not fit allocatable
     _apply(
@@ -305,6 +305,39 @@ def test_sigkill_then_start_is_a_kubelet_restart(controlplane: ControlPlane, sim
         assert not set().union(*bits) & _cpus(data["defaultCpuSet"]) if bits else True
     for name in ("keep-0", "keep-1", "while-down"):
         controlplane.kubectl("delete", "pod", name, "--wait=false")
+
+
+def test_node_deleted_by_someone_else_is_registered_again(controlplane: ControlPlane, sim: Simulator) -> None:
+    uid = controlplane.get("node", "spread-1")["metadata"]["uid"]
+    controlplane.kubectl("delete", "node", "spread-1")
+
+    def back() -> bool:
+        out = controlplane.kubectl("get", "node", "spread-1", "-o", "json", check=False)
+        if not out:
+            return False
+        n = json.loads(out)
+        ready = [c for c in n["status"].get("conditions", []) if c["type"] == "Ready"]
+        return n["metadata"]["uid"] != uid and bool(ready) and ready[0]["status"] == "True"
+
+    wait_for(back, 30, "spread-1 registered again")
+    wait_for(lambda: controlplane.get("lease", "spread-1", "-n", "kube-node-lease"), 30, "its lease again")
+
+
+def test_api_server_restart_is_survived(controlplane: ControlPlane, sim: Simulator) -> None:
+    subprocess.run(
+        ["bash", str(controlplane.cp / "down.sh"), str(controlplane.state)], capture_output=True, timeout=120
+    )
+    time.sleep(2)
+    r = subprocess.run(
+        ["bash", str(controlplane.cp / "up.sh"), str(controlplane.state)], capture_output=True, text=True, timeout=300
+    )
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert sim.proc is not None and sim.proc.poll() is None  # the loop went on
+    _apply(controlplane, _guaranteed_pod("after-restart", 2))
+    wait_for(lambda: _phase(controlplane, "after-restart") == "Running", 90, "a pod admitted after the restart")
+    nodes = _nodes(controlplane)
+    assert all(next(c for c in n["status"]["conditions"] if c["type"] == "Ready")["status"] == "True" for n in nodes)
+    controlplane.kubectl("delete", "pod", "after-restart", "--wait=true", "--timeout=30s")
 
 
 def _cpus(text: str) -> set[int]:

@@ -49,7 +49,7 @@ def run_cmd(
         None, "--lease-duration", min=1, help="Override the pools' nodeLeaseDurationSeconds (renewed every 1/4)."
     ),
     nrt_interval: float = typer.Option(
-        2.0, "--nrt-interval", min=0.0, help="Seconds between two updates of a node's NodeResourceTopology."
+        10.0, "--nrt-interval", min=0.0, help="Seconds between two updates of a node's NodeResourceTopology."
     ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every admission and API retry."),
 ) -> None:

@@ -114,11 +114,17 @@ class Informer:
         self.name = name or getattr(res, "__name__", "objects")
         self.watch_timeout = watch_timeout
         self.version: str | None = None
+        from lightkube.core import resource as lkr
+
+        # every namespace for namespaced kinds; cluster-scoped kinds take no namespace
+        self.namespace = "*" if issubclass(res, (lkr.NamespacedResource, lkr.NamespacedResourceG)) else None
         self.relists = 0
         self.rewatches = 0
 
     async def _list(self) -> list[Any]:
-        it = self.client.list(self.res, namespace="*", fields=self.fields, labels=self.labels, chunk_size=500)
+        it = self.client.list(
+            self.res, namespace=self.namespace, fields=self.fields, labels=self.labels, chunk_size=500
+        )
         assert isinstance(it, ListAsyncIterable)
         items = [o async for o in it]
         self.version = it.resourceVersion
@@ -135,7 +141,7 @@ class Informer:
             "labelSelector": build_selector(self.labels) if self.labels else None,
             "fieldSelector": build_selector(self.fields, for_fields=True) if self.fields else None,
         }
-        return inner.prepare_request("list", res=self.res, namespace="*", watch=True, params=params)
+        return inner.prepare_request("list", res=self.res, namespace=self.namespace, watch=True, params=params)
 
     async def run(self, stop: asyncio.Event) -> None:
         from lightkube.types import on_error_raise
@@ -172,5 +178,12 @@ class Informer:
                     need_list = True
             except (httpx.TransportError, httpx.TimeoutException, httpx.HTTPError) as e:
                 log.warning("%s watch: %s; retrying", self.name, e or type(e).__name__)
+                await asyncio.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, 5.0)
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # a handler's bug must not stop the kubelets: log it, re-list
+                log.exception("%s informer: %s; re-listing", self.name, e)
+                need_list = True
                 await asyncio.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, 5.0)

@@ -61,7 +61,7 @@ class RunOptions:
     host: str = "127.0.0.1"
     port: int = 0
     workers: int = 16
-    nrt_interval: float = 2.0  # seconds between two updates of one node's NodeResourceTopology
+    nrt_interval: float = 10.0  # seconds between two updates of one node's NodeResourceTopology
     lease_seconds: int | None = None  # override every pool's nodeLeaseDurationSeconds
 
 
@@ -87,6 +87,7 @@ class ClusterRunner:
         self.listed_once = False
         self.stats = {"admitted": 0, "rejected": 0, "deleted": 0, "status_writes": 0, "errors": 0}
         self.latencies: list[tuple[float, float]] = []
+        self.deleting: set[str] = set()  # pods whose deletion is being finished
 
     # -- start-up ----------------------------------------------------------------
     def start_kubelets(self) -> None:
@@ -136,6 +137,8 @@ class ClusterRunner:
             ]
             if not self.opts.admit_all:
                 loops.append(asyncio.create_task(self._nrt_loop()))
+            for t in loops:
+                t.add_done_callback(self._loop_done)
             await self.stop.wait()
             for t in loops:
                 t.cancel()
@@ -189,6 +192,11 @@ class ClusterRunner:
         if not t.cancelled() and t.exception() is not None:
             self.stats["errors"] += 1
             log.error("background work failed: %s", t.exception())
+
+    def _loop_done(self, t: asyncio.Task[Any]) -> None:
+        if not t.cancelled() and t.exception() is not None:
+            log.error("a loop of topolet cluster run stopped: %r; stopping", t.exception())
+            self.stop.set()
 
     async def _api(self, fn: Any, what: str, *, node_level: bool = False, **kw: Any) -> Any:
         assert self.client is not None
@@ -435,7 +443,7 @@ class ClusterRunner:
             self._forget(k, uid)
             return
         if o.metadata.deletionTimestamp:
-            if uid in k.pods or (o.status and o.status.phase in TERMINAL) or uid not in k.pods:
+            if uid not in self.deleting:
                 self._spawn(self._finish_deletion(k, o))
             return
         if uid in k.pods:
@@ -529,6 +537,13 @@ class ClusterRunner:
         """The kubelet's end of a graceful deletion: containers stopped, resources back, the object removed."""
         uid = o.metadata.uid
         ns, name = o.metadata.namespace, o.metadata.name
+        self.deleting.add(uid)
+        try:
+            await self._finish_deletion_of(k, uid, ns, name)
+        finally:
+            self.deleting.discard(uid)
+
+    async def _finish_deletion_of(self, k: NodeKubelet, uid: str, ns: str, name: str) -> None:
         if k.remove(uid) is not None:
             self.nrt_dirty.add(k.spec.name)
         await self._persist(k)
