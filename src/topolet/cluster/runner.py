@@ -20,6 +20,7 @@ pod's status is written or its deletion finished.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 import signal
@@ -78,7 +79,9 @@ class ClusterRunner:
         self.endpoint = ""
         # pods' statuses, deletions and events first; leases, node status and NRT objects beside them
         self.sem = asyncio.Semaphore(opts.workers)
-        self.sem_node = asyncio.Semaphore(max(1, opts.workers // 2))
+        self.sem_node = asyncio.Semaphore(4)  # node status, NRT
+        self.sem_lease = asyncio.Semaphore(opts.workers)  # leases first: a late lease makes the node NotReady
+        self.renewing: set[str] = set()
         self.nrt_written: dict[str, float] = {}
         self.nrt_sem = asyncio.Semaphore(2)
         self.locks: dict[str, asyncio.Lock] = {}
@@ -100,6 +103,10 @@ class ClusterRunner:
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
+        # checkpoint writes (fsync) run in threads, many nodes at once
+        loop.set_default_executor(
+            concurrent.futures.ThreadPoolExecutor(max_workers=16, thread_name_prefix="checkpoint")
+        )
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.stop.set)
@@ -198,9 +205,9 @@ class ClusterRunner:
             log.error("a loop of topolet cluster run stopped: %r; stopping", t.exception())
             self.stop.set()
 
-    async def _api(self, fn: Any, what: str, *, node_level: bool = False, **kw: Any) -> Any:
+    async def _api(self, fn: Any, what: str, *, node_level: bool = False, lease: bool = False, **kw: Any) -> Any:
         assert self.client is not None
-        async with self.sem_node if node_level else self.sem:
+        async with self.sem_lease if lease else self.sem_node if node_level else self.sem:
             return await call(fn, what, stop=self.stop, **kw)
 
     # -- CRD ---------------------------------------------------------------------
@@ -272,7 +279,7 @@ class ClusterRunner:
             await self._api(
                 lambda: client.patch(Lease, spec.name, patch, namespace="kube-node-lease", patch_type=PatchType.MERGE),
                 f"renew lease {spec.name}",
-                node_level=True,
+                lease=True,
                 tries=None,
             )
             return
@@ -293,7 +300,7 @@ class ClusterRunner:
         if uid:
             lease["metadata"]["ownerReferences"] = [{"apiVersion": "v1", "kind": "Node", "name": spec.name, "uid": uid}]
         try:
-            await self._api(lambda: client.create(Lease.from_dict(lease)), f"create lease {spec.name}", node_level=True)
+            await self._api(lambda: client.create(Lease.from_dict(lease)), f"create lease {spec.name}", lease=True)
         except ApiError as e:
             if status_code(e) != 409:
                 raise
@@ -308,11 +315,21 @@ class ClusterRunner:
             self._spawn(fn(s))
             await asyncio.sleep(step)
 
+    async def _renew_once(self, spec: NodeSpec) -> None:
+        """One renewal; skipped while the previous one of this node is still in flight."""
+        if spec.name in self.renewing:
+            return
+        self.renewing.add(spec.name)
+        try:
+            await self._safe(self._renew_lease)(spec)
+        finally:
+            self.renewing.discard(spec.name)
+
     async def _lease_loop(self) -> None:
         while not self.stop.is_set():
             interval = min(self._lease_seconds(s) for s in self.specs.values()) / 4
             t0 = time.monotonic()
-            await self._spread(interval * 0.9, self._safe(self._renew_lease))
+            await self._spread(interval * 0.9, self._renew_once)
             await asyncio.sleep(max(0.0, interval - (time.monotonic() - t0)))
 
     async def _status_loop(self) -> None:
