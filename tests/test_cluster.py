@@ -144,6 +144,14 @@ def test_seed_pod_runs_then_deletion_finishes(controlplane: ControlPlane, sim: S
     assert st["podIP"].rsplit(".", 1)[0] == n["spec"]["podCIDR"].rsplit(".", 1)[0]
     uid = pod["metadata"]["uid"]
     wait_for(lambda: uid in _checkpoint_uids(sim.state, node), 10, "the pod in the CPU manager checkpoint")
+    desc = subprocess.run(
+        [TOPOLET, "cluster", "describe", "pod/tightly-coupled-database", "--kubeconfig", controlplane.kubeconfig],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert desc.returncode == 0, desc.stderr
+    assert "container database (app): Cpus_allowed_list " in desc.stdout and "NUMA node 1:" in desc.stdout
     # graceful deletion is finished by the kubelet: the object goes, the CPUs come back
     controlplane.kubectl("delete", "pod", "tightly-coupled-database", "--wait=true", "--timeout=30s")
     wait_for(lambda: uid not in _checkpoint_uids(sim.state, node), 10, "the pod gone from the checkpoint")

@@ -148,5 +148,23 @@ def explain_cmd(
         raise _fail(str(e)) from None
 
 
+@cluster_app.command("describe")
+def describe_cmd(
+    target: str = typer.Argument(..., help="pod/NAME (or NAME)."),
+    namespace: str = typer.Option("default", "--namespace", "-n"),
+    kubeconfig: str | None = typer.Option(None, "--kubeconfig", help=KUBECONFIG_HELP),
+    state: Path | None = typer.Option(None, "--state", help="Read the node's checkpoints here, not from its endpoint."),
+) -> None:
+    """A pod of the cluster as its kubelet holds it: status, each container's CPUs and NUMA nodes, the node's pools."""
+    _need_client()
+    from topolet.cluster.explain import ExplainError, explain_cluster_pod
+
+    try:
+        for line in explain_cluster_pod(target, namespace, kubeconfig, state, full=False):
+            typer.echo(line)
+    except ExplainError as e:
+        raise _fail(str(e)) from None
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(cluster_app, name="cluster")
