@@ -338,3 +338,10 @@ def test_ctrl_c_during_fleet_start_up_with_dask_workers(tmp_path: Path) -> None:
             continue
         assert p.returncode in (130, -signal.SIGINT), (delay, p.returncode, err)
         assert "Traceback" not in err and "Exception ignored" not in err and "AssertionError" not in err, err
+
+
+def test_predict_default_node_name_is_the_engines() -> None:
+    from topolet.cli.predict_cmds import DEFAULT_NODE_NAME
+    from topolet.engine.nodestatus import DEFAULT_NODE_NAME as ENGINE_DEFAULT
+
+    assert DEFAULT_NODE_NAME == ENGINE_DEFAULT

@@ -438,16 +438,21 @@ def test_one_pod_change_writes_one_pod(node: Path, tmp_path: Path, monkeypatch: 
     pod.write_text(Path(SEED_POD).read_text().replace("tightly-coupled-database", "new"))
     r = cli("apply", "-f", str(pod), "--node", str(node))
     assert r.exit_code == 0, r.output
+    # one commit: the index, the new pod's file, the checkpoints, node.json -- not the other pods
     assert len(written) == 1
     pod_files = [f for f in written[0] if f.startswith("pods/")]
     assert len(pod_files) == 1 and PODS_FILE in written[0] and CPU_STATE_FILE in written[0]
-    assert sum(1 for n in read if n.endswith(".json") and n not in (NODE_FILE, OBJECTS_FILE, PODS_FILE)) == 0
     written.clear()
-    read.clear()
     r = cli("delete", "pod", "p3", "--node", str(node))
     assert r.exit_code == 0
     assert len([f for f in written[0] if f.startswith("pods/")]) == 1  # the deleted pod's file
-    assert sum(1 for n in read if n.endswith(".json") and n not in (NODE_FILE, OBJECTS_FILE, PODS_FILE)) == 1
+    # a command that does not start the kubelet reads only the pods it shows
+    read.clear()
+    r = cli("get", "pod", "p1", "--node", str(node))
+    assert r.exit_code == 0 and "p1" in r.stdout
+    assert [n for n in read if n.endswith(".json") and n not in (NODE_FILE, OBJECTS_FILE, PODS_FILE)] == [
+        f"{load_node_dir_readonly(node).pods['default/p1'].pod.uid}.json"
+    ]
 
 
 def test_old_layout_loads_and_is_migrated(node: Path) -> None:

@@ -44,13 +44,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "describe": ("topolet.cli.node_cmds", "Show a pod's CPU and memory assignment, the node, or a quota."),
     "delete": ("topolet.cli.node_cmds", "Delete pods, quotas or namespaces."),
     "exec": ("topolet.cli.node_cmds", "Print what `cat /proc/self/status` shows in a container."),
+    "verify": ("topolet.cli.node_cmds", "Compare a real node's checkpoints, cgroup cpusets and topolet's view."),
     "state": ("topolet.cli.node_state", "Read the kubelet's state files (state inspect)."),
     "test": ("topolet.cli.test_cmds", "Run scenario files against the engine."),
     "fleet": ("topolet.cli.fleet_cmds", "Fleet what-ifs: place a workload on node pools."),
+    "cluster": ("topolet.cli.cluster_cmds", "Simulated kubelets for a fleet's nodes, registered in a real API server."),
 }
 
 #: kubectl-like options a user may give before the command; they are moved after it.
-GLOBAL_VALUE_OPTIONS = ("--node", "--output", "-o", "--namespace", "-n")
+GLOBAL_VALUE_OPTIONS = ("--node", "--output", "-o", "--namespace", "-n", "--kubeconfig")
 GLOBAL_FLAGS = ("--all-namespaces", "-A")
 
 ROOT_HELP = "Predict what the kubelet's topology, CPU and memory managers do (Kubernetes 1.36)."
@@ -67,7 +69,7 @@ def hoist_global_options(args: list[str]) -> list[str]:
             i += 2
         elif (
             a in GLOBAL_FLAGS
-            or a.startswith(("--node=", "--output=", "--namespace="))
+            or a.startswith(("--node=", "--output=", "--namespace=", "--kubeconfig="))
             or (len(a) > 2 and a[:2] in ("-o", "-n") and not a.startswith("--"))
         ):
             moved.append(a)

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from topolet.engine.node import Node
     from topolet.engine.result import AdmitResult
 
+# the engine's default node name (topolet.engine.nodestatus.DEFAULT_NODE_NAME; a test keeps them equal)
+DEFAULT_NODE_NAME = "node-1"
+
 EXIT_INPUT = EXIT_ERROR
 EXIT_STARTUP = EXIT_KUBELET_REFUSES
 
@@ -54,9 +57,40 @@ def fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
-def build_node(topology: str | None, config: str | None) -> Node:
+class Admission(StrEnum):
+    full = "full"
+    resource_managers = "resource-managers"
+
+
+ADMISSION_HELP = (
+    "full: the kubelet's whole admission (sysctls, resource managers, node-fit predicates: OutOfpods, "
+    "OutOfcpu, NodeAffinity, TaintToleration, ...); resource-managers: only the topology, CPU and memory managers."
+)
+
+
+def fit_why_lines(r: AdmitResult) -> list[str]:
+    """Why a later admit handler rejected the pod, and what the resource managers held for it."""
+    from topolet.explain.fit import held_text, one_line_why
+
+    out = []
+    why = one_line_why(r)
+    if why:
+        out.append(f"why: {why}")
+    if r.held is not None:
+        held = held_text(r.held)
+        if held:
+            out.append(held)
+    return out
+
+
+def build_node(
+    topology: str | None,
+    config: str | None,
+    admission: Admission = Admission.full,
+    node_name: str = DEFAULT_NODE_NAME,
+) -> Node:
     from topolet.engine.errors import StartupError
-    from topolet.engine.node import Node
+    from topolet.engine.node import ADMISSION_FULL, ADMISSION_RESOURCE_MANAGERS, Node
     from topolet.io.inputs import InputError, load_kubelet_config_file, load_topology_arg
 
     try:
@@ -64,8 +98,9 @@ def build_node(topology: str | None, config: str | None) -> Node:
         cfg = load_kubelet_config_file(config)
     except InputError as e:
         raise fail(str(e), EXIT_INPUT) from e
+    mode = ADMISSION_FULL if admission is Admission.full else ADMISSION_RESOURCE_MANAGERS
     try:
-        return Node(topo, cfg)
+        return Node(topo, cfg, admission=mode, name=node_name)
     except StartupError as e:
         raise fail(f"the kubelet refuses to start with this configuration: {e}", EXIT_STARTUP) from e
 
@@ -115,12 +150,21 @@ def render_results(console: Console, node: Node, results: list[AdmitResult], wid
             console.print(
                 f"pod/{r.pod.split('/', 1)[1]}: [red]REJECTED[/red] {escape(r.reason)}: {escape(msg)}", highlight=False
             )
+            for line in fit_why_lines(r):
+                console.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
             continue
         head = f"pod/{r.pod.split('/', 1)[1]}: [green]ADMITTED[/green] QoS {r.qos}"
         if r.pod_cpus:
             numas = sorted({node.topology.cpu_numa[c] for c in _bits(r.pod_cpus)})
             head += f", pod CPUs {format_bits(r.pod_cpus)} (NUMA {','.join(map(str, numas))})"
         console.print(head, highlight=False)
+        if r.preempted:
+            console.print(
+                f"  critical pod: the kubelet preempted {', '.join(r.preempted)} to admit it "
+                "(Failed, reason Preempting)",
+                highlight=False,
+                soft_wrap=True,
+            )
         t = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
         for col in ("CONTAINER", "KIND", "CPUS", "Cpus_allowed_list", "Mems_allowed_list"):
             t.add_column(col, no_wrap=True)
@@ -146,7 +190,14 @@ def _bits(b: int) -> list[int]:
     return out
 
 
-def run_predict(files: list[str], topology: str | None, config: str | None, output: Output | str) -> None:
+def run_predict(
+    files: list[str],
+    topology: str | None,
+    config: str | None,
+    output: Output | str,
+    admission: Admission = Admission.full,
+    node_name: str = DEFAULT_NODE_NAME,
+) -> None:
     from topolet.engine.node import NodeError
     from topolet.engine.result import AdmitResult
     from topolet.io.inputs import InputError, load_pods
@@ -154,7 +205,7 @@ def run_predict(files: list[str], topology: str | None, config: str | None, outp
 
     check_output(str(output), OUTPUTS)
     output = Output(str(output))
-    node = build_node(topology, config)
+    node = build_node(topology, config, admission, node_name)
     try:
         pods = load_pods(files, node.gates)
     except InputError as e:
@@ -179,7 +230,7 @@ def run_predict(files: list[str], topology: str | None, config: str | None, outp
         console.print(text, highlight=False, markup=False, soft_wrap=True)
     else:
         render_results(console, node, results, output is Output.wide)
-    if any(not r.admitted for r in results):
+    if any(not r.admitted or r.preempted for r in results):  # a preempted pod is Failed too
         raise typer.Exit(EXIT_REJECTED)
 
 
@@ -190,13 +241,19 @@ def register(app: typer.Typer) -> None:
         topology: str = typer.Option(None, "--topology", "-t", help=TOPOLOGY_HELP),
         config: str = typer.Option(None, "--config", "-c", help=CONFIG_HELP),
         output: str = typer.Option("table", "-o", "--output", help="Output format: table, wide, json or yaml."),
+        admission: Admission = typer.Option(Admission.full, "--admission", help=ADMISSION_HELP),
+        node_name: str = typer.Option(
+            DEFAULT_NODE_NAME,
+            "--node-name",
+            help="The node's name (its kubernetes.io/hostname label; pods naming another node are rejected NodeName).",
+        ),
     ) -> None:
         """Would a fresh node admit these pods (in order), and what would each container get?
 
         Exit status: 0 all admitted, 1 bad input, 2 the kubelet refuses the configuration,
         3 a pod was rejected (by the API server or the kubelet).
         """
-        run_predict(filename, topology, config, output)
+        run_predict(filename, topology, config, output, admission, node_name)
 
     @app.command("demo")
     def demo(

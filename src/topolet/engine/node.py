@@ -10,6 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from topolet.engine.admission import (
+    HANDLER_RESOURCE_MANAGERS,
+    NodeUsage,
+    Rejection,
+    SysctlAllowlist,
+    check_apparmor,
+    check_pod_features,
+    check_predicates,
+    is_critical,
+    predicate_admit,
+)
 from topolet.engine.cpumanager.manager import CPUManager
 from topolet.engine.cpumanager.policy_static import NoneCPUPolicy, StaticCPUPolicy
 from topolet.engine.cpumanager.state import CPUManagerState
@@ -19,22 +30,28 @@ from topolet.engine.memorymanager.manager import MemoryManager
 from topolet.engine.memorymanager.policy_none import NoneMemoryPolicy
 from topolet.engine.memorymanager.policy_static import StaticMemoryPolicy
 from topolet.engine.memorymanager.state import Block, MemoryManagerState
+from topolet.engine.nodestatus import DEFAULT_NODE_NAME, NodeObject, build_node_object
 from topolet.engine.result import (
     EXCLUSIVE,
     NODE_SHARED,
     POD_SHARED,
     AdmitResult,
     ContainerAllocation,
+    HeldAllocation,
     NodeSnapshot,
     NUMAUsage,
 )
 from topolet.engine.startup import StartupPlan, startup_checks
 from topolet.engine.topologymanager.manager import AdmissionTrace, TopologyManager
 from topolet.engine.topologymanager.policy import NUMAInfo, new_policy
-from topolet.model.features import POD_LEVEL_RESOURCE_MANAGERS, FeatureGates
+from topolet.model.features import POD_LEVEL_RESOURCE_MANAGERS, POD_LEVEL_RESOURCES, FeatureGates
 from topolet.model.kubelet_config import KubeletConfig
 from topolet.model.pod import Pod
 from topolet.model.topology import Topology
+
+ADMISSION_FULL = "full"
+ADMISSION_RESOURCE_MANAGERS = "resourceManagers"
+ADMISSION_MODES = (ADMISSION_FULL, ADMISSION_RESOURCE_MANAGERS)
 
 
 class NodeError(ValueError):
@@ -47,8 +64,76 @@ class PodRecord:
     result: AdmitResult
 
 
+class PodTable(dict[str, PodRecord]):
+    """The node's pods by key; every change keeps ``usage`` (the fit check's ``NodeInfo``) in step,
+    whoever makes it (admission, deletion, or a caller re-registering restored pods)."""
+
+    def __init__(self, usage: NodeUsage, pod_level_resources: bool, items: dict[str, PodRecord] | None = None) -> None:
+        super().__init__()
+        self._usage = usage
+        self._plr = pod_level_resources
+        self._counted: dict[str, Pod] = {}
+        for k, v in (items or {}).items():
+            self[k] = v
+
+    def _uncount(self, key: str) -> None:
+        pod = self._counted.pop(key, None)
+        if pod is not None:
+            self._usage.update(pod, self._plr, -1)
+
+    def __setitem__(self, key: str, rec: PodRecord) -> None:
+        self._uncount(key)
+        super().__setitem__(key, rec)
+        if rec.result.admitted:
+            self._counted[key] = rec.pod
+            self._usage.update(rec.pod, self._plr)
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        self._uncount(key)
+
+    _MISSING = object()
+
+    def pop(self, key: str, default: object = _MISSING) -> PodRecord:  # type: ignore[override]
+        if key in self:
+            rec = self[key]
+            del self[key]
+            return rec
+        if default is PodTable._MISSING:
+            raise KeyError(key)
+        return default  # type: ignore[return-value]
+
+    def popitem(self) -> tuple[str, PodRecord]:
+        key = next(reversed(self.keys()))
+        return key, self.pop(key)
+
+    def clear(self) -> None:
+        for key in list(self):
+            del self[key]
+
+    def update(self, *args: object, **kwargs: PodRecord) -> None:  # type: ignore[override]
+        for k, v in dict(*args, **kwargs).items():  # type: ignore[call-overload]
+            self[k] = v
+
+    def setdefault(self, key: str, default: PodRecord | None = None) -> PodRecord:  # type: ignore[override]
+        if key not in self:
+            assert default is not None
+            self[key] = default
+        return self[key]
+
+
 class Node:
     """One kubelet on one machine."""
+
+    @property
+    def pods(self) -> PodTable:
+        """The active pods (admitted, not deleted, not rejected) by ``namespace/name``."""
+        return self._pods
+
+    @pods.setter
+    def pods(self, value: dict[str, PodRecord]) -> None:
+        self.usage = NodeUsage()
+        self._pods = PodTable(self.usage, self.pod_level_resources, dict(value))
 
     def __init__(
         self,
@@ -56,12 +141,26 @@ class Node:
         config: KubeletConfig,
         cpu_state: CPUManagerState | None = None,
         memory_state: MemoryManagerState | None = None,
+        *,
+        admission: str = ADMISSION_FULL,
+        name: str = DEFAULT_NODE_NAME,
     ) -> None:
+        if admission not in ADMISSION_MODES:
+            raise ValueError(f"admission must be one of {', '.join(ADMISSION_MODES)}, not {admission!r}")
         self.topology = topology
         self.config = config
+        self.admission = admission
+        self.name = name
         plan: StartupPlan = startup_checks(config, topology)
         self.plan = plan
         self.gates: FeatureGates = plan.gates
+        self.pod_level_resources = self.gates.enabled(POD_LEVEL_RESOURCES)
+        # the Node object the kubelet registers; the sysctl allowlist (NewMainKubelet)
+        self.node_object: NodeObject = build_node_object(name, topology, config, plan.capacity, plan.reservation)
+        self.sysctls = SysctlAllowlist.build(config.allowed_unsafe_sysctls)
+        self.usage = NodeUsage()  # the active pods' requests and host ports (NodeInfo)
+        self.stale: list[tuple[Pod, AdmitResult]] = []  # rejected pods whose allocation awaits the sweep
+        self.preempted: dict[str, str] = {}  # pods killed to admit a critical pod -> that pod
         self.affinity = AffinityStore()
         numa_info = NUMAInfo(list(topology.numa_ids), {n: topology.numa_nodes[n].distances for n in topology.numa_ids})
         tm_policy = new_policy(config.topology_manager_policy, numa_info, plan.topology_options.prefer_closest_numa)
@@ -97,27 +196,80 @@ class Node:
             [self.cpu_manager, self.memory_manager],
             self.gates.enabled(POD_LEVEL_RESOURCE_MANAGERS),
         )
-        self.pods: dict[str, PodRecord] = {}
+        self._pods = PodTable(self.usage, self.pod_level_resources)
         self._all_mems = 0
         for n in topology.numa_ids:
             self._all_mems |= 1 << n
 
     # -- admission ----------------------------------------------------------------
-    def admit(self, pod: Pod, trace: bool = False) -> AdmitResult:
+    def admit(self, pod: Pod, trace: bool = False, *, settle: bool = True) -> AdmitResult:
         """Admit a pod as stored by the API server (defaulted, QoS stamped).
 
-        A rejected pod leaves no allocation behind.
+        Under ``admission="full"`` the kubelet's admit handlers run in its order
+        (sysctls, the resource managers, the node-fit predicates, AppArmor, pod
+        features) and the first rejection is the answer; under
+        ``"resourceManagers"`` only the resource managers run.
+
+        A pod that the resource managers reject leaves no allocation behind. A pod
+        that they admit and a later handler rejects keeps what they allocated
+        (``result.held``) until their next stale-state sweep: with ``settle``
+        (the default) the sweep runs before this returns, as the kubelet's
+        reconcile loop does; else it stays in :attr:`stale` until
+        :meth:`remove_stale_state` or the next admission.
         """
         if pod.key in self.pods and self.pods[pod.key].result.admitted:
             raise NodeError(f'pod "{pod.key}" already exists on the node')
+        full = self.admission == ADMISSION_FULL
         tr = AdmissionTrace() if trace else None
+
+        def rejected(rej: Rejection) -> AdmitResult:
+            return AdmitResult(
+                pod.key,
+                pod.uid,
+                False,
+                rej.reason,
+                rej.message,
+                pod.qos_class,
+                trace=tr,
+                handler=rej.handler,
+                shortfall=rej.shortfall,
+            )
+
+        if full:
+            rej = self.sysctls.admit(pod)
+            if rej is not None:
+                return rejected(rej)
+        # the CPU and memory managers' Allocate begin with removeStaleState
+        self.remove_stale_state()
         try:
             self.topology_manager.admit(pod, tr)
         except (AdmissionError, AllocationError) as err:
             self._remove_pod_state(pod)
             reason, message = admit_result_of(err)
-            return AdmitResult(pod.key, pod.uid, False, reason, message, pod.qos_class, trace=tr)
+            return AdmitResult(
+                pod.key, pod.uid, False, reason, message, pod.qos_class, trace=tr, handler=HANDLER_RESOURCE_MANAGERS
+            )
+        if full:
+            # the active pods, in admission order, matter only to a critical pod's preemption
+            active = [rec.pod for rec in self.pods.values()] if is_critical(pod) else []
+            verdict = predicate_admit(pod, self.node_object, active, self.pod_level_resources, self.usage)
+            rej = verdict.rejection
+            if rej is None and verdict.preempt:
+                # the critical pod admission handler kills the victims, then the pod is admitted
+                for victim in verdict.preempt:
+                    self.delete(victim.key)
+                    self.preempted[victim.key] = pod.key
+            rej = rej or check_apparmor(pod) or check_pod_features(pod, self.pod_level_resources)
+            if rej is not None:
+                result = rejected(rej)
+                result.held = self._held_allocation(pod)
+                self.stale.append((pod, result))
+                if settle:
+                    self.remove_stale_state()
+                return result
         result = AdmitResult(pod.key, pod.uid, True, qos=pod.qos_class, trace=tr)
+        if full:
+            result.preempted = [v.key for v in verdict.preempt]
         result.pod_cpus = self.cpu_manager.state.pod_assignments.get(pod.uid, 0)
         # what each container got, as allocated at admission
         result.containers = self.container_allocations(pod)
@@ -127,6 +279,41 @@ class Node:
             self.memory_manager.add_container(pod, c)
         self.pods[pod.key] = PodRecord(pod, result)
         return result
+
+    def register_running(self, pod: Pod, result: AdmitResult) -> None:
+        """Record a pod that runs already (restored from checkpoints): it counts as active."""
+        self.pods[pod.key] = PodRecord(pod, result)
+
+    def check_fit(self, pod: Pod) -> Rejection | None:
+        """The node-fit predicates alone, against the active pods (no allocation, no change)."""
+        return check_predicates(pod, self.node_object, (), self.pod_level_resources, self.usage)
+
+    def _held_allocation(self, pod: Pod) -> HeldAllocation:
+        cs = self.cpu_manager.state
+        cpus = cs.pod_assignments.get(pod.uid, 0)
+        for cset in cs.assignments.get(pod.uid, {}).values():
+            cpus |= cset
+        # only what is out of the shared pool is held (a pod-shared set lies in the bubble)
+        cpus &= ~cs.default_cpuset
+        ms = self.memory_manager.state
+        blocks: list[Block] = []
+        if pod.uid in ms.pod_assignments:
+            blocks = [b.copy() for b in ms.pod_assignments[pod.uid]]
+        else:
+            for bl in ms.assignments.get(pod.uid, {}).values():
+                blocks.extend(b.copy() for b in bl)
+        return HeldAllocation(cpus, blocks)
+
+    def remove_stale_state(self) -> list[AdmitResult]:
+        """The managers' ``removeStaleState`` for the rejected pods still holding an allocation."""
+        swept = []
+        for pod, result in self.stale:
+            self._remove_pod_state(pod)
+            if result.held is not None:
+                result.held.swept = True
+            swept.append(result)
+        self.stale.clear()
+        return swept
 
     def delete(self, key: str) -> Pod:
         """Stop all of the pod's containers and remove it; its CPUs and memory return to the node."""

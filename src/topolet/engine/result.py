@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from topolet.model.cpuset import format_bits
 
 if TYPE_CHECKING:  # annotations only: reading a result does not load the managers
+    from topolet.engine.admission import Shortfall
     from topolet.engine.memorymanager.state import Block, MemoryTable
     from topolet.engine.topologymanager.manager import AdmissionTrace
 
@@ -36,6 +37,20 @@ class ContainerAllocation:
 
 
 @dataclass(slots=True)
+class HeldAllocation:
+    """What the resource managers allocated for a pod that a later admit handler rejected.
+
+    The kubelet keeps it in the managers' state until their next stale-state
+    sweep (``removeStaleState``: the CPU manager's reconcile loop, or the next
+    pod's allocation); ``swept`` says whether that sweep has run.
+    """
+
+    cpus: int  # the CPUs taken out of the shared pool (container sets and the pod's bubble)
+    memory: list[Block]  # the memory manager's blocks
+    swept: bool = False
+
+
+@dataclass(slots=True)
 class AdmitResult:
     pod: str  # namespace/name
     uid: str
@@ -46,6 +61,10 @@ class AdmitResult:
     pod_cpus: int = 0  # the pod's CPU bubble (pod-level resource managers)
     containers: list[ContainerAllocation] = field(default_factory=list)
     trace: AdmissionTrace | None = None
+    handler: str = ""  # the admit handler that rejected (see topolet.engine.admission)
+    shortfall: Shortfall | None = None  # for OutOf<resource>: requested, used, allocatable
+    held: HeldAllocation | None = None  # allocated by the resource managers before the rejection
+    preempted: list[str] = field(default_factory=list)  # pods killed to admit this critical pod
 
     @property
     def status_message(self) -> str:

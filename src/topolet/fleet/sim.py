@@ -2,8 +2,10 @@
 
 A *cell* is (variant, seed, shard). Inside a cell everything is sequential:
 for each arriving pod, kube-scheduler's NodeResourcesFit picks a node
-(:mod:`topolet.fleet.scheduler`), then that node's kubelet admits or rejects
-it with the engine (``Node.admit``). A rejected pod is Failed with the
+(:mod:`topolet.fleet.scheduler`, filtering on the allocatable each kubelet
+reports), then that node's kubelet admits or rejects it with the engine
+(``Node.admit``: the kubelet's whole admit-handler chain -- the resource
+managers, then the node-fit predicates, OutOfcpu, OutOfpods, ...). A rejected pod is Failed with the
 kubelet's reason and is not rescheduled; with ``recreate: N`` a controller
 creates a replacement (same name, a NEW UID) up to N times, and the
 scheduler may well pick the same node again (kubernetes issue 84869). With
@@ -188,22 +190,11 @@ class _Pool:
 
 
 def _allocatable(node: Node) -> NodeAllocatable:
-    cap, res = node.plan.capacity, node.plan.reservation
-
-    def minus(name: str, milli: bool) -> int:
-        c = cap.get(name)
-        r = res.get(name)
-        cv = (c.milli_value() if milli else c.int_value()) if c is not None else 0
-        rv = (r.milli_value() if milli else r.int_value()) if r is not None else 0
-        return max(cv - rv, 0)
-
-    hp = tuple(sorted((k, minus(k, False)) for k in cap if k.startswith("hugepages-")))
-    raw_pods = node.config.raw.get("maxPods", 110)
-    try:
-        pods = int(raw_pods)
-    except (TypeError, ValueError):
-        pods = 110
-    return NodeAllocatable(minus("cpu", True), minus("memory", False), pods, hp)
+    """The Node's ``status.allocatable`` as the kubelet reports it (the scheduler filters on it, and the
+    kubelet's own node-fit check admits against it): memory less the hugepages, pods by maxPods/podsPerCore."""
+    alloc = node.node_object.allocatable
+    hp = tuple(sorted((k, v) for k, v in alloc.items() if k.startswith("hugepages-")))
+    return NodeAllocatable(alloc.get("cpu", 0), alloc.get("memory", 0), alloc.get("pods", 0), hp)
 
 
 def _cpu_summary(node: Node, reserved: int, numa_avail: list[int]) -> tuple[int, int, int, int, int, int, str]:
@@ -341,7 +332,7 @@ def run_cell(
         node = nodes[i]
         if node is None:
             pool = pools[meta[i][0]]
-            node = Node(pool.spec.topology, pool.config)
+            node = Node(pool.spec.topology, pool.config, name=node_name[i])
             nodes[i] = node
         return node
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from topolet.engine.admission import PREEMPT_MESSAGE, PREEMPT_REASON
 from topolet.io import yamlio
 from topolet.io.inputs import InputError, LoadedObject, load_kubelet_config_file, read_text
 from topolet.io.quota import QuotaError, ResourceQuota, check_pod_create, quota_from_object
@@ -204,6 +205,8 @@ def pod_update_error(old: Pod, new: Pod) -> str | None:
             replace(c, image=o.image) for c, o in zip(new.init_containers, old.init_containers, strict=True)
         ],
     )
+    if all(t in new.tolerations for t in old.tolerations):
+        munged = replace(munged, tolerations=old.tolerations)  # only additions to existing tolerations
     old_spec, new_spec = pod_spec_dict(old), pod_spec_dict(munged)
     if old_spec == new_spec:
         return None
@@ -238,6 +241,7 @@ def _apply_pod(nd: NodeDir, gates: FeatureGates, pod: Pod, source: str) -> Outco
         for c, n in zip(existing.pod.all_containers(), stored_new.all_containers(), strict=True):
             c.image = n.image
         existing.pod.labels = dict(stored_new.labels)
+        existing.pod.tolerations = stored_new.tolerations
         nd.pods.touch(existing.key)
         return Outcome("pod", name, ns, "configured", source, stored=existing)
     if not nd.namespace_exists(ns):
@@ -270,6 +274,11 @@ def _apply_pod(nd: NodeDir, gates: FeatureGates, pod: Pod, source: str) -> Outco
     # the API server gives every new pod a fresh UID: a pod re-created under the same name is another pod
     fresh = replace(stored_new, uid=str(uuid.uuid4()))
     result = node.admit(fresh)
+    for victim in result.preempted:
+        # the kubelet's critical pod admission handler killed it: Failed, reason Preempting
+        vsp = nd.pods.get(victim)
+        if vsp is not None:
+            vsp.admitted, vsp.reason, vsp.message = False, PREEMPT_REASON, PREEMPT_MESSAGE
     sp = StoredPod(
         pod=fresh,
         sequence=nd.next_sequence(),
@@ -370,7 +379,7 @@ def drain(nd: NodeDir) -> list[StoredPod]:
     if nd.node is None:
         nd.reset_checkpoints()
         try:  # the kubelet restarted on fresh state writes new checkpoints (if its configuration is valid)
-            nd.node = start_kubelet(nd.path, nd.topology, nd.config, None, None)
+            nd.node = start_kubelet(nd.path, nd.topology, nd.config, None, None, nd.meta.name)
             nd.start_error = None
         except NodeStartError:
             pass
@@ -405,7 +414,7 @@ def reconfigure(nd: NodeDir, config_path: str) -> ReconfigureResult:
         cpu_b = _read_opt(nd.file("cpu_manager_state"))
         mem_b = _read_opt(nd.file("memory_manager_state"))
     try:
-        node = start_kubelet(nd.path, nd.topology, config, cpu_b, mem_b)
+        node = start_kubelet(nd.path, nd.topology, config, cpu_b, mem_b, nd.meta.name)
     except NodeStartError as e:
         running = [sp for sp in nd.pods.values() if sp.admitted]
         if running:
@@ -415,7 +424,7 @@ def reconfigure(nd: NodeDir, config_path: str) -> ReconfigureResult:
                 "then reconfigure"
             ) from e
         try:
-            node = start_kubelet(nd.path, nd.topology, config, None, None)
+            node = start_kubelet(nd.path, nd.topology, config, None, None, nd.meta.name)
         except NodeStartError as e2:
             raise NodeStartError(f"the kubelet refuses to start with {config_path}: {e2.message}") from e2
         notes.append(

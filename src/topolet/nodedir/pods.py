@@ -15,6 +15,7 @@ from typing import Any
 
 from topolet.model.pod import Container, Pod, Resources
 from topolet.model.quantity import Quantity, QuantityError
+from topolet.model.scheduling import NodeSelectorRequirement
 
 PHASE_RUNNING = "Running"
 PHASE_FAILED = "Failed"
@@ -56,7 +57,11 @@ class StoredPod:
 
     @property
     def status_message(self) -> str:
-        return "" if self.admitted else f"Pod was rejected: {self.message}"
+        if self.admitted:
+            return ""
+        if self.reason == "Preempting":  # killed to admit a critical pod: the kubelet's own message
+            return self.message
+        return f"Pod was rejected: {self.message}"
 
 
 def resources_dict(r: Resources | None) -> dict[str, Any]:
@@ -77,7 +82,69 @@ def container_dict(c: Container) -> dict[str, Any]:
     out["resources"] = resources_dict(c.resources)
     if c.restart_policy is not None:
         out["restartPolicy"] = c.restart_policy
+    if c.host_ports:
+        out["ports"] = [
+            {"containerPort": hp.port, "hostPort": hp.port, "protocol": hp.protocol}
+            | ({"hostIP": hp.host_ip} if hp.host_ip else {})
+            for hp in c.host_ports
+        ]
+    if c.apparmor is not None:
+        out["securityContext"] = {"appArmorProfile": _apparmor_dict(c.apparmor)}
     return out
+
+
+def _apparmor_dict(p: str) -> dict[str, str]:
+    if p.startswith("Localhost:"):
+        return {"type": "Localhost", "localhostProfile": p[len("Localhost:") :]}
+    return {"type": p}
+
+
+def _requirements(reqs: tuple[NodeSelectorRequirement, ...]) -> list[dict[str, Any]]:
+    return [{"key": r.key, "operator": r.operator} | ({"values": list(r.values)} if r.values else {}) for r in reqs]
+
+
+def scheduling_spec_dict(pod: Pod) -> dict[str, Any]:
+    """The spec fields the kubelet's other admit handlers read (node fit, sysctls, AppArmor)."""
+    spec: dict[str, Any] = {}
+    if pod.node_name:
+        spec["nodeName"] = pod.node_name
+    if pod.node_selector:
+        spec["nodeSelector"] = dict(pod.node_selector)
+    if pod.node_affinity is not None:
+        terms = []
+        for t in pod.node_affinity:
+            term: dict[str, Any] = {}
+            if t.match_expressions:
+                term["matchExpressions"] = _requirements(t.match_expressions)
+            if t.match_fields:
+                term["matchFields"] = _requirements(t.match_fields)
+            terms.append(term)
+        spec["affinity"] = {
+            "nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": terms}}
+        }
+    if pod.tolerations:
+        spec["tolerations"] = [
+            {k: v for k, v in (("key", t.key), ("operator", t.operator), ("value", t.value), ("effect", t.effect)) if v}
+            for t in pod.tolerations
+        ]
+    if pod.os_name:
+        spec["os"] = {"name": pod.os_name}
+    sc: dict[str, Any] = {}
+    if pod.sysctls:
+        sc["sysctls"] = [{"name": n, "value": v} for n, v in pod.sysctls]
+    if pod.supplemental_groups_policy:
+        sc["supplementalGroupsPolicy"] = pod.supplemental_groups_policy
+    if pod.apparmor is not None:
+        sc["appArmorProfile"] = _apparmor_dict(pod.apparmor)
+    if sc:
+        spec["securityContext"] = sc
+    if pod.host_network:
+        spec["hostNetwork"] = True
+    if pod.host_ipc:
+        spec["hostIPC"] = True
+    if pod.priority is not None:
+        spec["priority"] = pod.priority
+    return spec
 
 
 def pod_spec_dict(pod: Pod) -> dict[str, Any]:
@@ -88,6 +155,7 @@ def pod_spec_dict(pod: Pod) -> dict[str, Any]:
     spec["containers"] = [container_dict(c) for c in pod.containers]
     if pod.resources is not None:
         spec["resources"] = resources_dict(pod.resources)
+    spec.update(scheduling_spec_dict(pod))
     return spec
 
 
@@ -203,8 +271,47 @@ def _containers(value: Any, where: str, name: str) -> list[Container]:
     return out
 
 
+_FAST_META = {"name", "namespace", "uid", "creationTimestamp", "labels", "ownerReferences"}
+_FAST_SPEC = {"containers", "initContainers", "resources"}
+_FAST_CONTAINER = {"name", "image", "resources", "restartPolicy"}
+
+
+def _fast_shape(obj: dict[str, Any]) -> bool:
+    """Whether the stored object holds only what the fast reader reads (else the API reader reads it)."""
+    meta, spec = obj.get("metadata"), obj.get("spec")
+    if not isinstance(meta, dict) or not isinstance(spec, dict) or set(meta) - _FAST_META or set(spec) - _FAST_SPEC:
+        return False
+    for key in ("containers", "initContainers"):
+        cs = spec.get(key)
+        if isinstance(cs, list) and any(isinstance(c, dict) and set(c) - _FAST_CONTAINER for c in cs):
+            return False
+    return True
+
+
+def _pod_by_api_reader(obj: dict[str, Any], where: str) -> Pod:
+    from topolet.model.manifest import ManifestError, pods_from_object
+
+    try:
+        pods = pods_from_object(obj, where, _NO_GATES)
+    except (ManifestError, QuantityError) as e:
+        raise StoredPodError(str(e)) from e
+    except RecursionError as e:
+        raise StoredPodError(f"{where}: object: nested too deeply") from e
+    if len(pods) != 1:
+        raise StoredPodError(f"{where}: object: not a Pod")
+    if not pods[0].uid:
+        raise StoredPodError(f"{where}: object.metadata.uid is missing")
+    return pods[0]
+
+
 def pod_from_stored_object(obj: dict[str, Any], where: str) -> Pod:
-    """The pod of a stored v1 Pod object (what :func:`stored_pod_object` writes), every field checked."""
+    """The pod of a stored v1 Pod object (what :func:`stored_pod_object` writes), every field checked.
+
+    The common shape (names, labels, owner, containers with resources) is read here, fast; an object
+    with more (node selectors, tolerations, ports, ...) is read by the API server's reader.
+    """
+    if not _fast_shape(obj):
+        return _pod_by_api_reader(obj, where)
     if obj.get("kind", "Pod") != "Pod":
         raise StoredPodError(f"{where}: object.kind must be Pod, got {_what(obj.get('kind'))}")
     meta = _mapping(obj.get("metadata"), where, "object.metadata", required=True)
@@ -269,3 +376,13 @@ def stored_pod_from_entry(entry: Any, where: str) -> StoredPod:
         message=_str(adm.get("message"), where, "admission.message"),
         source=_str(entry.get("source"), where, "source"),
     )
+
+
+class _Gates:
+    """pods_from_object takes gates only for symmetry; reading the shape does not use them."""
+
+    def enabled(self, name: str) -> bool:  # pragma: no cover - not called
+        return False
+
+
+_NO_GATES: Any = _Gates()

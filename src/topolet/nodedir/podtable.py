@@ -11,16 +11,15 @@ the checkpoints -- not every pod. The older layout (``pods.json`` holding every
 entry under ``items``) is still read; the next change writes the new layout.
 
 :class:`PodTable` is the ``namespace/name -> StoredPod`` mapping of a loaded
-node: a pod's file is read and checked when the pod is first used.
-:class:`LazyRecords` is the kubelet's pod table (``Node.pods``) filled the same
-way: a running pod's record is made when it is first looked up or listed.
+node: a pod's file is read and checked when the pod is first used (a command
+that does not start the kubelet reads only the pods it shows; the kubelet
+counts every running pod in its NodeInfo, so starting it reads them all).
 """
 
 from __future__ import annotations
 
-import copy
 import re
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -197,106 +196,3 @@ class PodTable(MutableMapping[str, StoredPod]):
         if key in self._rows:
             self.dirty.add(key)
             self.changed = True
-
-
-class LazyRecords(dict):  # type: ignore[type-arg]
-    """The kubelet's pod table (``Node.pods``): a running pod's record is made on first use.
-
-    ``pending`` maps a key to a function making its record. Any listing (iteration,
-    ``items()``, ``len()``) makes every pending record first, so code iterating
-    ``Node.pods`` sees every pod.
-    """
-
-    def __init__(self, pending: dict[str, Callable[[], Any]]) -> None:
-        super().__init__()
-        self._pending = pending
-
-    def _load(self, key: Any) -> None:
-        make = self._pending.pop(key, None)
-        if make is not None:
-            dict.__setitem__(self, key, make())
-
-    def load_all(self) -> None:
-        for key in list(self._pending):
-            self._load(key)
-
-    def __getitem__(self, key: Any) -> Any:
-        self._load(key)
-        return dict.__getitem__(self, key)
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        self._load(key)
-        return dict.get(self, key, default)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._pending or dict.__contains__(self, key)
-
-    def __setitem__(self, key: Any, value: Any) -> None:
-        self._pending.pop(key, None)
-        dict.__setitem__(self, key, value)
-
-    def __delitem__(self, key: Any) -> None:
-        self._load(key)
-        dict.__delitem__(self, key)
-
-    def pop(self, key: Any, *default: Any) -> Any:
-        self._load(key)
-        return dict.pop(self, key, *default)
-
-    def setdefault(self, key: Any, default: Any = None) -> Any:
-        self._load(key)
-        return dict.setdefault(self, key, default)
-
-    def __iter__(self) -> Iterator[Any]:
-        self.load_all()
-        return dict.__iter__(self)
-
-    def __len__(self) -> int:
-        return dict.__len__(self) + len(self._pending)
-
-    def keys(self) -> Any:
-        self.load_all()
-        return dict.keys(self)
-
-    def values(self) -> Any:
-        self.load_all()
-        return dict.values(self)
-
-    def items(self) -> Any:
-        self.load_all()
-        return dict.items(self)
-
-    def popitem(self) -> Any:
-        self.load_all()
-        return dict.popitem(self)
-
-    def clear(self) -> None:
-        self._pending.clear()
-        dict.clear(self)
-
-    def update(self, *args: Any, **kw: Any) -> None:
-        for k, v in dict(*args, **kw).items():
-            self[k] = v
-
-    def copy(self) -> dict[Any, Any]:
-        self.load_all()
-        return dict(dict.items(self))
-
-    def __copy__(self) -> dict[Any, Any]:
-        return self.copy()
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> dict[Any, Any]:
-        return copy.deepcopy(self.copy(), memo)
-
-    def __reduce__(self) -> Any:
-        return (dict, (self.copy(),))
-
-    def __eq__(self, other: object) -> bool:
-        self.load_all()
-        return dict.__eq__(self, other)
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        self.load_all()
-        return dict.__repr__(self)

@@ -45,7 +45,6 @@ from topolet.nodedir.podtable import (
     LAYOUT_POD_FILES,
     PODS_DIR,
     IndexRow,
-    LazyRecords,
     PodTable,
     check_uid,
     parse_index,
@@ -53,9 +52,11 @@ from topolet.nodedir.podtable import (
 )
 
 if TYPE_CHECKING:
-    from topolet.engine.node import Node, PodRecord
+    from topolet.engine.node import Node
+    from topolet.engine.result import AdmitResult
     from topolet.io.quota import ResourceQuota
     from topolet.model.kubelet_config import KubeletConfig
+    from topolet.model.pod import Pod
     from topolet.model.topology import Topology
 
 __all__ = [
@@ -75,6 +76,7 @@ MEMORY_STATE_FILE = "memory_manager_state"
 NODE_DIR_FORMAT = "topolet.dev/node/v1"
 ENV_NODE = "TOPOLET_NODE"
 DEFAULT_NODE_NAME = "topolet-node"
+KUBELET_VERSIONS = ("1.36", "1.37")
 SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
 _KUBELET_ROOT = "/var/lib/kubelet/"
 OUR_FILES = (
@@ -136,9 +138,10 @@ class NodeMeta:
     next_sequence: int = 1
     topology_source: str = ""
     config_source: str = ""
+    kubelet_version: str = "1.36"  # the checkpoint formats the node's kubelet writes (1.36 or 1.37)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "format": NODE_DIR_FORMAT,
             "name": self.name,
             "creationTimestamp": self.created,
@@ -146,6 +149,9 @@ class NodeMeta:
             "topologySource": self.topology_source,
             "configSource": self.config_source,
         }
+        if self.kubelet_version != "1.36":
+            out["kubeletVersion"] = self.kubelet_version
+        return out
 
     @staticmethod
     def from_dict(d: Any, where: str) -> NodeMeta:
@@ -157,7 +163,11 @@ class NodeMeta:
         for key in ("name", "creationTimestamp", "topologySource", "configSource"):
             if not isinstance(d.get(key, ""), str | None):
                 raise NodeDirError(f"{where}: {key} must be a string, got {type_name(d.get(key))}")
+        kv = d.get("kubeletVersion", "1.36")
+        if kv not in KUBELET_VERSIONS:
+            raise NodeDirError(f"{where}: kubeletVersion must be one of {', '.join(KUBELET_VERSIONS)}, not {kv!r:.40}")
         return NodeMeta(
+            kubelet_version=kv,
             name=str(d.get("name") or DEFAULT_NODE_NAME),
             created=str(d.get("creationTimestamp") or ""),
             next_sequence=seq,
@@ -176,6 +186,26 @@ def _index_bytes(index: list[list[Any]]) -> bytes:
     return (
         f'{{\n "format": {json.dumps(NODE_DIR_FORMAT)},\n "layout": "{LAYOUT_POD_FILES}",\n "index": {body}\n}}\n'
     ).encode()
+
+
+def node_checkpoint_bytes(node: Node, kubelet_version: str = "1.36") -> tuple[bytes, bytes]:
+    """The ``cpu_manager_state`` and ``memory_manager_state`` files the node's kubelet writes:
+    1.36's formats (V3/V2, or V2/V1 with the pod-level gate off), or 1.37's (CPU V4, memory V3)."""
+    from topolet.engine.restart import checkpoint_bytes
+
+    if kubelet_version == "1.36":
+        return checkpoint_bytes(node)
+    from topolet.io.checkpoint import (
+        cpu_checkpoint_version_for,
+        dump_cpu_checkpoint,
+        dump_memory_checkpoint,
+        memory_checkpoint_version_for,
+    )
+
+    return (
+        dump_cpu_checkpoint(node.cpu_manager.state, cpu_checkpoint_version_for(True, kubelet_version)),
+        dump_memory_checkpoint(node.memory_manager.state, memory_checkpoint_version_for(True, kubelet_version)),
+    )
 
 
 def topology_yaml(topology: Topology, source: str) -> bytes:
@@ -423,26 +453,28 @@ class NodeDir:
         self._started = True
         cpu_b, mem_b = self._checkpoint(CPU_STATE_FILE), self._checkpoint(MEMORY_STATE_FILE)
         try:
-            node = start_kubelet(self.path, self.topology, self.config, cpu_b, mem_b)
+            node = start_kubelet(self.path, self.topology, self.config, cpu_b, mem_b, self.meta.name)
         except NodeStartError as e:
             self._start_error = e
             if self.require_kubelet:
                 raise
             self.warn(f"the kubelet refuses to start on this node: {e.message}")
             return
-        stale = self._register_lazily(node)
+        stale = self._register(node)
         self._node = node
         if stale:
             self._remove_stale(stale, cpu_b, mem_b)
 
-    def _register_lazily(self, node: Node) -> list[str]:
-        """Give the kubelet its running pods (records made on first use); remove stale state. Returns stale UIDs."""
-        running = {r.uid for r in self.pods.rows() if r.admitted}
-        pending: dict[str, Callable[[], PodRecord]] = {}
+    def _register(self, node: Node) -> list[str]:
+        """Give the kubelet its running pods (their records count in its NodeInfo); remove stale state.
+
+        Returns the stale UIDs.
+        """
+        running: set[str] = set()
         for r in self.pods.rows():
             if r.admitted:
-                pending[r.key] = _record_maker(node, self.pods, r.key)
-        node.pods = LazyRecords(pending)
+                running.add(r.uid)
+                node.register_running(*pod_record_parts(node, self.pods[r.key]))
         return remove_stale_state(node, running)
 
     def _remove_stale(self, stale: list[str], cpu_b: bytes | None, mem_b: bytes | None) -> None:
@@ -454,10 +486,8 @@ class NodeDir:
         if self._lock is None:
             self.warn(f"{what} (not written: the node directory is not locked)")
             return
-        from topolet.engine.restart import checkpoint_bytes
-
         assert self._node is not None
-        cpu, mem = checkpoint_bytes(self._node)
+        cpu, mem = node_checkpoint_bytes(self._node, self.meta.kubelet_version)
         try:
             with self._lock.exclusive_section():
                 if (
@@ -479,9 +509,7 @@ class NodeDir:
         """Read every pod and make every kubelet record (for tools that walk the whole node)."""
         for _ in self.pods.values():
             pass
-        node = self.node
-        if node is not None and isinstance(node.pods, LazyRecords):
-            node.pods = node.pods.copy()
+        _ = self.node
 
     # -- changes --------------------------------------------------------------------
     def set_config(self, config: KubeletConfig, data: bytes, source: str) -> None:
@@ -523,9 +551,7 @@ class NodeDir:
         if self._dirty_config:
             files[CONFIG_FILE] = self.config_bytes
         if self._started and self._node is not None:
-            from topolet.engine.restart import checkpoint_bytes
-
-            cpu, mem = checkpoint_bytes(self._node)
+            cpu, mem = node_checkpoint_bytes(self._node, self.meta.kubelet_version)
             for fname, data in ((CPU_STATE_FILE, cpu), (MEMORY_STATE_FILE, mem)):
                 if not _same_bytes(self.file(fname), data):
                     files[fname] = data
@@ -546,23 +572,15 @@ class NodeDir:
         return notes
 
 
-def _record_maker(node: Node, pods: PodTable, key: str) -> Callable[[], PodRecord]:
-    def make() -> PodRecord:
-        return pod_record(node, pods[key])
-
-    return make
-
-
-def pod_record(node: Node, sp: StoredPod) -> PodRecord:
-    """The kubelet's record of a running pod, with its existing assignments (entries are authoritative)."""
-    from topolet.engine.node import PodRecord
+def pod_record_parts(node: Node, sp: StoredPod) -> tuple[Pod, AdmitResult]:
+    """A running pod and its admission result, with its existing assignments (entries are authoritative)."""
     from topolet.engine.result import AdmitResult
 
     pod = sp.pod
     result = AdmitResult(sp.key, pod.uid, True, qos=pod.qos_class)
     result.pod_cpus = node.cpu_manager.state.pod_assignments.get(pod.uid, 0)
     result.containers = node.container_allocations(pod)
-    return PodRecord(pod, result)
+    return pod, result
 
 
 def _same_bytes(path: Path, data: bytes) -> bool:
@@ -599,6 +617,7 @@ def start_kubelet(
     config: KubeletConfig,
     cpu_bytes: bytes | None,
     mem_bytes: bytes | None,
+    name: str = DEFAULT_NODE_NAME,
 ) -> Node:
     """Start a kubelet on the node directory's checkpoints (``None``: no file, a fresh state).
 
@@ -642,7 +661,7 @@ def start_kubelet(
     except RecursionError as e:
         raise NodeStartError(f"{d / MEMORY_STATE_FILE}: start memory manager error: nested too deeply") from e
     try:
-        node = Node(topology, config, cpu_state=cpu_state, memory_state=mem_state)
+        node = Node(topology, config, cpu_state=cpu_state, memory_state=mem_state, name=name)
     except StartupError as e:
         msg = _name_checkpoint(_fix_paths(str(e), d), d, cpu_bytes is not None, mem_bytes is not None)
         raise NodeStartError(msg) from e
@@ -681,7 +700,7 @@ def register_pods(node: Node, pods: list[StoredPod]) -> list[str]:
         if not sp.admitted:
             continue
         running.add(sp.pod.uid)
-        node.pods[sp.key] = pod_record(node, sp)
+        node.register_running(*pod_record_parts(node, sp))
     return remove_stale_state(node, running)
 
 
@@ -867,16 +886,23 @@ def init_node(
     *,
     name: str | None = None,
     force: bool = False,
+    kubelet_version: str = "1.36",
 ) -> InitResult:
     """Create a node directory (see the module docstring); ``force`` replaces an existing node.
 
     A directory left by an interrupted ``node init`` (topolet's lock, journal or temporary
     files only) is taken over; a committed but unfinished write is finished first (the
     node then exists).
+
+    ``kubelet_version`` "1.37" makes the node's kubelet write 1.37's checkpoint formats (CPU V4,
+    memory V3); the managers' behaviour stays 1.36's.
     """
-    from topolet.engine.restart import checkpoint_bytes
     from topolet.io.inputs import InputError, load_kubelet_config_file, load_topology_arg, read_text
 
+    if kubelet_version not in KUBELET_VERSIONS:
+        raise NodeDirError(
+            f"--kubelet-version: {kubelet_version!r} is not supported (one of {', '.join(KUBELET_VERSIONS)})"
+        )
     d = resolve_node_dir(path)
     try:
         topology = load_topology_arg(topology_arg)
@@ -893,7 +919,7 @@ def init_node(
     except InputError as e:
         raise NodeDirError(str(e)) from e
     try:
-        node = start_kubelet(d, topology, config, None, None)
+        node = start_kubelet(d, topology, config, None, None, name or DEFAULT_NODE_NAME)
     except NodeStartError as e:
         raise NodeStartError(f"the kubelet refuses to start with this configuration: {e.message}") from e
     if d.exists() and not d.is_dir():
@@ -925,6 +951,7 @@ def init_node(
         created=now_rfc3339(),
         topology_source=topology_source,
         config_source=config_source,
+        kubelet_version=kubelet_version,
     )
     warnings = list(node.plan.warnings)
     replaced = False
@@ -944,7 +971,7 @@ def init_node(
                 raise NodeExistsError(
                     f"{d} holds an incomplete topolet node directory (no {NODE_FILE}); use --force to replace it"
                 )
-            cpu, mem = checkpoint_bytes(node)
+            cpu, mem = node_checkpoint_bytes(node, kubelet_version)
             files: dict[str, bytes | None] = {
                 TOPOLOGY_FILE: topology_yaml(topology, topology_source),
                 CONFIG_FILE: config_bytes,
