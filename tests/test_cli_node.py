@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from paths import EXAMPLES as EXAMPLES_DIR
 from topolet.cli.main import app
 from topolet.engine.node import Node
-from topolet.engine.restart import checkpoint_bytes
+from topolet.io.kubelet_restart import checkpoint_bytes
 from topolet.io.checkpoint import load_cpu_checkpoint
 from topolet.io.inputs import load_kubelet_config_file, load_topology_arg
 from topolet.model.cpuset import parse_bits

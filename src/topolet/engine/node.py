@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from topolet.engine.cpumanager.manager import CPUManager
 from topolet.engine.cpumanager.policy_static import NoneCPUPolicy, StaticCPUPolicy
 from topolet.engine.cpumanager.state import CPUManagerState
-from topolet.engine.errors import AdmissionError, AllocationError, admit_result_of
+from topolet.engine.errors import AdmissionError, AllocationError, StartupError, admit_result_of
 from topolet.engine.hint import AffinityStore
 from topolet.engine.memorymanager.manager import MemoryManager
 from topolet.engine.memorymanager.policy_none import NoneMemoryPolicy
@@ -41,6 +41,34 @@ class NodeError(ValueError):
     """A request the node cannot take (a pod that already exists, an unknown pod)."""
 
 
+# the checkpoint formats kubelet 1.36 writes: CPU V3 / memory V2 with PodLevelResourceManagers on,
+# else CPU V2 / memory V1
+def cpu_checkpoint_version(pod_level_resource_managers: bool) -> int:
+    return 3 if pod_level_resource_managers else 2
+
+
+def memory_checkpoint_version(pod_level_resource_managers: bool) -> int:
+    return 2 if pod_level_resource_managers else 1
+
+
+@dataclass(slots=True)
+class Checkpoints:
+    """What the managers' checkpoint files give a starting kubelet, as decoded by the IO layer.
+
+    A state of ``None`` is no file (the manager creates and writes a fresh state); an error is
+    the kubelet's restore error for that file ("could not restore state from checkpoint: ...",
+    raised when that manager starts, in the kubelet's order); a version is the format of the
+    file found on disk (it stays until this kubelet writes the file).
+    """
+
+    cpu: CPUManagerState | None = None
+    memory: MemoryManagerState | None = None
+    cpu_error: str | None = None
+    memory_error: str | None = None
+    cpu_version: int = 0
+    memory_version: int = 0
+
+
 @dataclass(slots=True)
 class PodRecord:
     pod: Pod
@@ -56,9 +84,14 @@ class Node:
         config: KubeletConfig,
         cpu_state: CPUManagerState | None = None,
         memory_state: MemoryManagerState | None = None,
+        checkpoints: Checkpoints | None = None,
     ) -> None:
         self.topology = topology
         self.config = config
+        if checkpoints is None:
+            checkpoints = Checkpoints(cpu_state, memory_state)
+        self.checkpoints = checkpoints
+        cpu_state, memory_state = checkpoints.cpu, checkpoints.memory
         plan: StartupPlan = startup_checks(config, topology)
         self.plan = plan
         self.gates: FeatureGates = plan.gates
@@ -86,7 +119,13 @@ class Node:
             )
         else:
             mem_policy = NoneMemoryPolicy()
+        # the container manager starts the CPU manager, then the memory manager: each restores
+        # its checkpoint (a file it cannot restore stops the kubelet), then validates it
+        if checkpoints.cpu_error is not None:
+            raise StartupError(f"start cpu manager error: {checkpoints.cpu_error}")
         self.cpu_manager = CPUManager(cpu_policy, cpu_state or CPUManagerState(), restored=cpu_state is not None)
+        if checkpoints.memory_error is not None:
+            raise StartupError(f"start memory manager error: {checkpoints.memory_error}")
         self.memory_manager = MemoryManager(
             mem_policy, memory_state or MemoryManagerState(), restored=memory_state is not None
         )
@@ -161,6 +200,31 @@ class Node:
             cs.default_cpuset |= bubble
             cs.delete_pod(pod.uid)
         self.affinity.remove_pod(pod.uid)
+
+    def remove_stale_state(self, active_uids: set[str] | None = None) -> list[str]:
+        """``removeStaleState`` of both managers: every container the managers hold state for that
+        is not in an active pod is removed (a pod-level bubble goes with its last container).
+        Active: the pods on the node (``active_uids`` when given). Returns the stale pod UIDs."""
+        if active_uids is None:
+            active_uids = {rec.pod.uid for rec in self.pods.values()}
+        cs = self.cpu_manager.state
+        ms = self.memory_manager.state
+        stale = sorted((set(cs.assignments) | set(ms.assignments)) - active_uids)
+        for uid in stale:
+            for name in sorted(cs.assignments.get(uid, {})):
+                self.cpu_manager.remove_container(uid, name)
+            for name in sorted(ms.assignments.get(uid, {})):
+                self.memory_manager.remove_container(uid, name)
+            self.affinity.remove_pod(uid)
+        return stale
+
+    def checkpoint_versions(self) -> tuple[int, int]:
+        """The formats of the ``cpu_manager_state`` and ``memory_manager_state`` files on disk now:
+        this kubelet's format once it wrote the file, else the format of the file it restored."""
+        gate = self.gates.enabled(POD_LEVEL_RESOURCE_MANAGERS)
+        cpu = cpu_checkpoint_version(gate) if self.cpu_manager.written else self.checkpoints.cpu_version
+        mem = memory_checkpoint_version(gate) if self.memory_manager.written else self.checkpoints.memory_version
+        return cpu or cpu_checkpoint_version(gate), mem or memory_checkpoint_version(gate)
 
     # -- views --------------------------------------------------------------------
     def container_allocations(self, pod: Pod) -> list[ContainerAllocation]:

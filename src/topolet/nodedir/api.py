@@ -391,7 +391,7 @@ def reconfigure(nd: NodeDir, config_path: str) -> ReconfigureResult:
         raise NodeDirError(str(e)) from e
     source = "<stdin>" if config_path == "-" else str(Path(config_path).resolve())
     notes: list[str] = []
-    from topolet.engine.restart import checkpoint_bytes
+    from topolet.io.kubelet_restart import checkpoint_bytes
 
     if nd.node is not None:
         cpu_b, mem_b = checkpoint_bytes(nd.node)

@@ -35,7 +35,7 @@ import yaml
 
 from topolet.engine.errors import StartupError
 from topolet.engine.node import Node, PodRecord
-from topolet.engine.restart import checkpoint_bytes
+from topolet.io.kubelet_restart import checkpoint_bytes
 from topolet.engine.result import AdmitResult
 from topolet.engine.startup import startup_checks
 from topolet.io import yamlio
