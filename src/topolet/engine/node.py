@@ -137,6 +137,9 @@ class Node:
             self.gates.enabled(POD_LEVEL_RESOURCE_MANAGERS),
         )
         self.pods: dict[str, PodRecord] = {}
+        # a restarted kubelet re-admitting the pods that run: no container is started again,
+        # and what a rejected pod held stays until the stale-state sweep that ends the restart
+        self.readmitting = False
         self._all_mems = 0
         for n in topology.numa_ids:
             self._all_mems |= 1 << n
@@ -153,17 +156,19 @@ class Node:
         try:
             self.topology_manager.admit(pod, tr)
         except (AdmissionError, AllocationError) as err:
-            self._remove_pod_state(pod)
+            if not self.readmitting:
+                self._remove_pod_state(pod)
             reason, message = admit_result_of(err)
             return AdmitResult(pod.key, pod.uid, False, reason, message, pod.qos_class, trace=tr)
         result = AdmitResult(pod.key, pod.uid, True, qos=pod.qos_class, trace=tr)
         result.pod_cpus = self.cpu_manager.state.pod_assignments.get(pod.uid, 0)
         # what each container got, as allocated at admission
         result.containers = self.container_allocations(pod)
-        # the pod starts: its containers are added in order (memorymanager.AddContainer
-        # frees the memory of init containers that ran to completion)
-        for c in pod.all_containers():
-            self.memory_manager.add_container(pod, c)
+        if not self.readmitting:
+            # the pod starts: its containers are added in order (memorymanager.AddContainer
+            # frees the memory of init containers that ran to completion)
+            for c in pod.all_containers():
+                self.memory_manager.add_container(pod, c)
         self.pods[pod.key] = PodRecord(pod, result)
         return result
 

@@ -170,9 +170,13 @@ def restart_node(
     before_cpus = {p.uid: cs.pod_assignments.get(p.uid, 0) for p in running}
     before_mem = {p.uid: ms.pod_assignments.get(p.uid) for p in running}
     out = RestartResult(node)
-    for pod in running:
-        result = admit_fn(node, pod)
-        out.pods.append(Readmission(pod, result))
+    node.readmitting = True
+    try:
+        for pod in running:
+            result = admit_fn(node, pod)
+            out.pods.append(Readmission(pod, result))
+    finally:
+        node.readmitting = False
     # a rejected pod is Failed, its containers are killed: its state goes as stale state
     out.stale = node.remove_stale_state()
     leaked = leaked_cpus(node)

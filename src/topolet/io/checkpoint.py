@@ -839,8 +839,13 @@ class _Decoder:
             out = {} if cur is None else cur
             assert t.key is not None and t.elem is not None
             for key, item in jv.pairs:
-                elem = self.value(t.elem, item, t.elem.zero())
                 k = _go_str(key)
+                # encoding/json names the map key in the error's field path (Go >= 1.24)
+                self.stack.append(k)
+                try:
+                    elem = self.value(t.elem, item, t.elem.zero())
+                finally:
+                    self.stack.pop()
                 if t.key.kind == "int":
                     if not _INT_RE.fullmatch(k) or not _INT64_MIN <= int(k) <= _INT64_MAX:
                         self.save(_TypeError(f"number {k}", t.key.name))

@@ -8,7 +8,6 @@ The runner is pure given the parsed documents; reading files is done by
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -213,6 +212,7 @@ class _RunState:
     down: str | None = None
     running: list[Pod] = field(default_factory=list)  # while down: the pods that run, in creation order
     files: tuple[bytes, bytes] | None = None  # while down: the checkpoint files on disk
+    admits: int = 0  # admit steps so far
 
     def admit(self, node: Node, pod: Pod) -> AdmitResult:
         """The kubelet's admission of one pod on ``node`` (at a step and at a restart)."""
@@ -232,10 +232,13 @@ def _step_admit(
     obj.setdefault("apiVersion", "v1")
     obj.setdefault("kind", "Pod")
     md = dict(obj.get("metadata") or {})
+    st.admits += 1
     if not md.get("uid"):
         # the API server gives every pod it creates a new UID: a pod re-created under the
-        # same name is another pod to the kubelet (its managers key state by UID)
-        md["uid"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"topolet:{sc.file}:{sc.name}:step{i}"))
+        # same name is another pod to the kubelet (its managers key state by UID). Spelled as
+        # the conformance oracle did ("pod-<n>-<name>", n counting the admit steps): the UIDs
+        # show in checkpoint errors and order the checkpoint entries
+        md["uid"] = f"pod-{st.admits}-{md.get('name', '')}"
     obj["metadata"] = md
     try:
         pods = pods_from_object(obj, f"spec.steps[{i}].admit", st.node.gates)
