@@ -202,6 +202,26 @@ def restart_node(
     return out
 
 
+def resume_node(topology: Topology, config: KubeletConfig, checkpoints: Checkpoints) -> Node:
+    """The same kubelet going on (not a restart): a kubelet with ``config`` holding the checkpointed
+    state as it is. Its start-up checks of the configuration run; the state is put in place without
+    the managers' restore validation (it was validated when this kubelet started)."""
+    node = Node(
+        topology,
+        config,
+        checkpoints=Checkpoints(cpu_version=checkpoints.cpu_version, memory_version=checkpoints.memory_version),
+    )
+    if checkpoints.cpu is not None:
+        checkpoints.cpu.policy_name = node.cpu_manager.state.policy_name
+        node.cpu_manager.state = checkpoints.cpu
+        node.cpu_manager.written = False
+    if checkpoints.memory is not None:
+        checkpoints.memory.policy_name = node.memory_manager.state.policy_name
+        node.memory_manager.state = checkpoints.memory
+        node.memory_manager.written = False
+    return node
+
+
 def record_pods(result: RestartResult) -> None:
     """Make the re-admitted pods the node's pods (``admit`` functions that do not record them)."""
     node = result.node

@@ -13,11 +13,15 @@ commit journal of :mod:`topolet.io.statefile`)::
       objects.json           namespaces and ResourceQuotas
       .lock                  flock: exclusive for load -> modify -> write, shared for readers
 
-Loading a node is a kubelet restart: the configuration is checked, the
-checkpoints are restored (the kubelet's own refusals included: a policy that
-differs from the checkpoint, a corrupt or foreign file), and the running pods
-are re-registered with their existing assignments -- the checkpoint entries
-are authoritative; nothing is re-admitted.
+Loading a node starts its kubelet from the checkpoints: the configuration is
+checked, the checkpoints are restored (the kubelet's own refusals included: a
+policy that differs from the checkpoint, a corrupt or foreign file). The
+kubelet checkpoints every change, so with both files in place this is the
+kubelet as it was: the running pods keep their assignments. A real kubelet
+restart (``node restart``, ``node reconfigure``, or checkpoint files deleted
+while pods run: a kubelet starting from empty state) re-admits the running
+pods one by one in creation order, as kubelet 1.36.2 does, its bugs included
+(:mod:`topolet.engine.restart`): a pod may move, leak CPUs or be rejected.
 """
 
 from __future__ import annotations
@@ -35,11 +39,12 @@ import yaml
 
 from topolet.engine.errors import StartupError
 from topolet.engine.node import Node, PodRecord
-from topolet.io.kubelet_restart import checkpoint_bytes
+from topolet.engine.restart import RestartResult, record_pods, resume_node
 from topolet.engine.result import AdmitResult
 from topolet.engine.startup import startup_checks
 from topolet.io import yamlio
 from topolet.io.checkpoint import CheckpointError, go_quote, load_cpu_checkpoint, load_memory_checkpoint
+from topolet.io.kubelet_restart import checkpoint_bytes, read_checkpoints, restart_from_files
 from topolet.io.inputs import InputError, load_kubelet_config_file, load_topology_arg, parse_mapping, read_text
 from topolet.io.quota import QuotaError, ResourceQuota, quota_from_object, quota_to_object
 from topolet.io.statefile import DirLock, StateFileError, commit_files
@@ -142,6 +147,10 @@ class NodeMeta:
     next_sequence: int = 1
     topology_source: str = ""
     config_source: str = ""
+    # the inputs the running kubelet started with (a digest of the configuration file and the
+    # machine): while they are unchanged, loading the node is the same kubelet going on; empty
+    # when the kubelet is down
+    kubelet_inputs: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -151,6 +160,7 @@ class NodeMeta:
             "nextSequence": self.next_sequence,
             "topologySource": self.topology_source,
             "configSource": self.config_source,
+            **({"kubeletInputs": self.kubelet_inputs} if self.kubelet_inputs else {}),
         }
 
     @staticmethod
@@ -166,7 +176,24 @@ class NodeMeta:
             next_sequence=seq,
             topology_source=str(d.get("topologySource") or ""),
             config_source=str(d.get("configSource") or ""),
+            kubelet_inputs=str(d.get("kubeletInputs") or ""),
         )
+
+
+def kubelet_inputs(config_bytes: bytes, topology: Topology, cpu_bytes: bytes | None, mem_bytes: bytes | None) -> str:
+    """A digest of a running kubelet's inputs and outputs: its configuration file, the machine and
+    the checkpoint files it wrote (anything changed behind its back makes the next load a start)."""
+    import hashlib
+
+    h = hashlib.sha256(config_bytes)
+    for part in (
+        json.dumps(topology_to_spec(topology), sort_keys=True, default=str).encode(),
+        cpu_bytes or b"",
+        mem_bytes or b"",
+    ):
+        h.update(b"\0%d\0" % len(part))
+        h.update(part)
+    return h.hexdigest()
 
 
 def _json_bytes(data: Any) -> bytes:
@@ -262,14 +289,17 @@ class NodeDir:
         }
         if self._dirty_config:
             files[CONFIG_FILE] = self.config_bytes
+        self.meta.kubelet_inputs = ""
         if self.node is not None:
             cpu, mem = checkpoint_bytes(self.node)
             for fname, data in ((CPU_STATE_FILE, cpu), (MEMORY_STATE_FILE, mem)):
                 if not _same_bytes(self.file(fname), data):
                     files[fname] = data
+            self.meta.kubelet_inputs = kubelet_inputs(self.config_bytes, self.topology, cpu, mem)
         elif self._reset_checkpoints:
             files[CPU_STATE_FILE] = None
             files[MEMORY_STATE_FILE] = None
+        files[NODE_FILE] = _json_bytes(self.meta.to_dict())
         commit_files(self.path, files)
         self._dirty_config = False
         self._reset_checkpoints = False
@@ -337,6 +367,78 @@ def start_kubelet(
     except StartupError as e:
         raise NodeStartError(_fix_paths(str(e), d)) from e
     return node
+
+
+def resume_kubelet(
+    d: Path,
+    topology: Topology,
+    config: KubeletConfig,
+    cpu_bytes: bytes | None,
+    mem_bytes: bytes | None,
+) -> Node:
+    """The running kubelet, from the checkpoints it wrote (no start-up validation: it is not a new
+    kubelet; e.g. CPUs that 1.36.2 leaked at the last restart only stop the *next* restart)."""
+    try:
+        cp = read_checkpoints(config, cpu_bytes, mem_bytes, str(d))
+        if cp.cpu_error is not None:
+            raise NodeStartError(_fix_paths(f"start cpu manager error: {cp.cpu_error}", d))
+        if cp.memory_error is not None:
+            raise NodeStartError(_fix_paths(f"start memory manager error: {cp.memory_error}", d))
+        return resume_node(topology, config, cp)
+    except StartupError as e:
+        raise NodeStartError(_fix_paths(str(e), d)) from e
+
+
+def restart_kubelet(
+    d: Path,
+    topology: Topology,
+    config: KubeletConfig,
+    cpu_bytes: bytes | None,
+    mem_bytes: bytes | None,
+    pods: list[StoredPod],
+) -> RestartResult:
+    """A kubelet restart on the node directory's checkpoints (``None``: no file): the new kubelet
+    starts, then re-admits the running pods in creation order (kubelet 1.36.2, bugs included).
+
+    Raises :class:`NodeStartError` with the kubelet's message (this node's file paths).
+    """
+    try:
+        startup_checks(config, topology, node_allocatable=False)
+    except StartupError as e:
+        raise NodeStartError(str(e)) from e
+    running = [sp.pod for sp in sorted(pods, key=lambda p: p.sequence) if sp.admitted]
+    try:
+        outcome = restart_from_files(topology, config, cpu_bytes, mem_bytes, running, directory=str(d))
+    except StartupError as e:
+        raise NodeStartError(_fix_paths(str(e), d)) from e
+    record_pods(outcome)
+    return outcome
+
+
+def apply_restart(nd: NodeDir, outcome: RestartResult) -> list[str]:
+    """Take a restart's outcome into the node directory: the new kubelet, the pods rejected at
+    re-admission (Failed, containers killed) and where 1.36.2's bug hit. Returns notes for the user."""
+    notes_by_pod = {n.pod: n for n in outcome.notes}
+    lines: list[str] = []
+    for r in outcome.pods:
+        sp = nd.pods.get(r.result.pod)
+        if sp is None:
+            continue
+        note = notes_by_pod.get(r.result.pod)
+        if not r.result.admitted:
+            sp.admitted, sp.reason, sp.message = False, r.result.reason, r.result.message
+        if note is not None:
+            sp.restart_note = note.describe()
+            lines.append(f"pod/{sp.pod.name}: {sp.restart_note}")
+        elif not r.result.admitted:
+            sp.restart_note = (
+                f"rejected when the restarted kubelet re-admitted it ({r.result.reason}); it was set to Failed "
+                "and its containers killed"
+            )
+            lines.append(f"pod/{sp.pod.name}: {sp.restart_note}")
+    nd.node = outcome.node
+    nd.start_error = None
+    return lines
 
 
 def register_pods(node: Node, pods: list[StoredPod]) -> list[str]:
@@ -474,8 +576,31 @@ def _load(d: Path, *, require_kubelet: bool) -> NodeDir:
         quotas=quotas,
         namespaces=namespaces,
     )
+    cpu_bytes, mem_bytes = _read_bytes(d / CPU_STATE_FILE), _read_bytes(d / MEMORY_STATE_FILE)
+    running = [sp for sp in nd.pods.values() if sp.admitted]
+    if running and (cpu_bytes is None or mem_bytes is None):
+        # checkpoint files deleted while pods run: the kubelet starts from empty state and
+        # re-admits them (never shown silently unpinned)
+        try:
+            outcome = restart_kubelet(d, topology, config, cpu_bytes, mem_bytes, list(nd.pods.values()))
+        except NodeStartError as e:
+            if require_kubelet:
+                raise
+            nd.start_error = e
+            return nd
+        gone = [f for f, b in ((CPU_STATE_FILE, cpu_bytes), (MEMORY_STATE_FILE, mem_bytes)) if b is None]
+        nd.warnings.append(
+            f"the checkpoint file(s) {', '.join(gone)} were deleted while {len(running)} pod(s) run: the kubelet "
+            "started from empty state and re-admitted the running pods in creation order"
+        )
+        nd.warnings.extend(apply_restart(nd, outcome))
+        return nd
     try:
-        node = start_kubelet(d, topology, config, _read_bytes(d / CPU_STATE_FILE), _read_bytes(d / MEMORY_STATE_FILE))
+        if meta.kubelet_inputs and meta.kubelet_inputs == kubelet_inputs(config_bytes, topology, cpu_bytes, mem_bytes):
+            # the kubelet that wrote these checkpoints goes on (it validated them when it started)
+            node = resume_kubelet(d, topology, config, cpu_bytes, mem_bytes)
+        else:
+            node = start_kubelet(d, topology, config, cpu_bytes, mem_bytes)
     except NodeStartError as e:
         if require_kubelet:
             raise
@@ -611,6 +736,7 @@ def init_node(
             if is_node_dir(d) and not force:  # another init won the race
                 raise NodeDirError(f"a topolet node already exists in {d}; use --force to replace it")
             cpu, mem = checkpoint_bytes(node)
+            meta.kubelet_inputs = kubelet_inputs(config_bytes, topology, cpu, mem)
             commit_files(
                 d,
                 {
