@@ -11,10 +11,10 @@ import pytest
 
 from paths import H200 as H200_FILE
 from topolet.engine.node import Node
-from topolet.io.kubelet_restart import checkpoint_bytes
 from topolet.io.cadvisor import machine_info_from_topology
 from topolet.io.checkpoint import dump_cpu_checkpoint, load_cpu_checkpoint
 from topolet.io.inputs import load_objects, load_topology_arg
+from topolet.io.kubelet_restart import checkpoint_bytes
 from topolet.io.statefile import DirLock, atomic_write, commit_files
 from topolet.io.sysfs import read_sysfs_topology
 from topolet.model.cpuset import parse_bits

@@ -36,9 +36,9 @@ from topolet.nodedir.store import (
     NodeDir,
     NodeDirError,
     NodeStartError,
-    program_name,
     apply_restart,
     checkpoint_bytes,
+    program_name,
     restart_kubelet,
     start_kubelet,
 )

@@ -44,8 +44,8 @@ from topolet.engine.result import AdmitResult
 from topolet.engine.startup import startup_checks
 from topolet.io import yamlio
 from topolet.io.checkpoint import CheckpointError, go_quote, load_cpu_checkpoint, load_memory_checkpoint
-from topolet.io.kubelet_restart import checkpoint_bytes, read_checkpoints, restart_from_files
 from topolet.io.inputs import InputError, load_kubelet_config_file, load_topology_arg, parse_mapping, read_text
+from topolet.io.kubelet_restart import checkpoint_bytes, read_checkpoints, restart_from_files
 from topolet.io.quota import QuotaError, ResourceQuota, quota_from_object, quota_to_object
 from topolet.io.statefile import DirLock, StateFileError, commit_files
 from topolet.model.features import POD_LEVEL_RESOURCE_MANAGERS
