@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from topolet.engine.cpumanager.state import CPUManagerState
+from topolet.engine.errors import StartupError
 from topolet.engine.memorymanager.state import MemoryManagerState
 from topolet.engine.node import Checkpoints, Node, PodRecord
 from topolet.engine.result import AdmitResult
@@ -220,6 +221,32 @@ def resume_node(topology: Topology, config: KubeletConfig, checkpoints: Checkpoi
         node.memory_manager.state = checkpoints.memory
         node.memory_manager.written = False
     return node
+
+
+def _same_checkpoints(node: Node) -> Checkpoints:
+    """What a restarted kubelet with the same configuration restores: the states as they are."""
+    cpu_v, mem_v = node.checkpoint_versions()
+    return Checkpoints(
+        node.cpu_manager.state.clone(), node.memory_manager.state.clone(), cpu_version=cpu_v, memory_version=mem_v
+    )
+
+
+def next_restart_refusal(node: Node) -> str | None:
+    """The error with which a restart of this kubelet (same configuration, same machine) would stop
+    on its checkpoints, or None (e.g. CPUs leaked or memory counted twice by 1.36.2's restart bug)."""
+    try:
+        Node(node.topology, node.config, checkpoints=_same_checkpoints(node))
+    except StartupError as e:
+        return str(e)
+    return None
+
+
+def simulate_restart(node: Node, admit: Admit | None = None) -> RestartResult:
+    """A restart of this kubelet (same configuration, same machine) on copies of its state: what
+    1.36.2 would do to the running pods. ``node`` is not changed. Raises StartupError when the
+    restarted kubelet would refuse to start."""
+    running = [rec.pod for rec in node.pods.values() if rec.result.admitted]
+    return restart_node(node.topology, node.config, _same_checkpoints(node), running, admit)
 
 
 def record_pods(result: RestartResult) -> None:

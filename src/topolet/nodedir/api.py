@@ -392,7 +392,12 @@ def restart(nd: NodeDir) -> ReconfigureResult:
     else:
         cpu_b = _read_opt(nd.file("cpu_manager_state"))
         mem_b = _read_opt(nd.file("memory_manager_state"))
-    outcome = restart_kubelet(nd.path, nd.topology, nd.config, cpu_b, mem_b, list(nd.pods.values()))
+    try:
+        outcome = restart_kubelet(nd.path, nd.topology, nd.config, cpu_b, mem_b, list(nd.pods.values()))
+    except NodeStartError as e:
+        # the kubelet is down until it can start (the files stay as they are)
+        nd.node, nd.start_error = None, e
+        raise
     return ReconfigureResult(apply_restart(nd, outcome))
 
 
