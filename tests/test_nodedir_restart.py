@@ -143,7 +143,7 @@ def test_deleted_checkpoints_readmit_the_running_pods(node: str, tmp_path: Path)
     held = load_node_dir_readonly(node, require_kubelet=True).node.get("default/web").result.containers[0].cpus  # type: ignore[union-attr]
     for f in (CPU_STATE_FILE, MEMORY_STATE_FILE):
         (Path(node) / f).unlink()
-    out, err = run("get", "pods", "--node", node)
+    _, err = run("get", "pods", "--node", node)
     assert "were deleted while 1 pod(s) run" in err and "re-admitted" in err
     nd = load_node_dir_readonly(node, require_kubelet=True)
     rec = nd.node.get("default/web")  # type: ignore[union-attr]
