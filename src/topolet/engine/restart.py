@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from topolet.engine.cpumanager.state import CPUManagerState
 from topolet.engine.errors import StartupError
 from topolet.engine.memorymanager.state import MemoryManagerState
-from topolet.engine.node import Checkpoints, Node, PodRecord
+from topolet.engine.node import ADMISSION_FULL, Checkpoints, Node, PodRecord
+from topolet.engine.nodestatus import DEFAULT_NODE_NAME
 from topolet.engine.result import AdmitResult
 from topolet.model.kubelet_config import KubeletConfig
 from topolet.model.pod import Pod
@@ -158,13 +159,17 @@ def restart_node(
     checkpoints: Checkpoints,
     running: Sequence[Pod],
     admit: Admit | None = None,
+    *,
+    admission: str = ADMISSION_FULL,
+    name: str = DEFAULT_NODE_NAME,
 ) -> RestartResult:
     """Start a kubelet on ``checkpoints`` and re-admit the ``running`` pods (in creation order).
 
     Raises :class:`~topolet.engine.errors.StartupError` when the kubelet refuses to start.
-    ``admit`` is the kubelet's admission of one pod (default: the resource managers').
+    ``admit`` is the kubelet's admission of one pod (default: ``Node.admit``, with the node's
+    ``admission`` mode); ``name`` is the node's name.
     """
-    node = Node(topology, config, checkpoints=checkpoints)
+    node = Node(topology, config, checkpoints=checkpoints, admission=admission, name=name)
     admit_fn = admit or _default_admit
     cs = node.cpu_manager.state
     ms = node.memory_manager.state
@@ -179,7 +184,8 @@ def restart_node(
     finally:
         node.readmitting = False
     # a rejected pod is Failed, its containers are killed: its state goes as stale state
-    out.stale = node.remove_stale_state()
+    node.remove_stale_state()
+    out.stale = node.remove_inactive_state()
     leaked = leaked_cpus(node)
     for r in out.pods:
         pod, result = r.pod, r.result
@@ -203,7 +209,14 @@ def restart_node(
     return out
 
 
-def resume_node(topology: Topology, config: KubeletConfig, checkpoints: Checkpoints) -> Node:
+def resume_node(
+    topology: Topology,
+    config: KubeletConfig,
+    checkpoints: Checkpoints,
+    *,
+    admission: str = ADMISSION_FULL,
+    name: str = DEFAULT_NODE_NAME,
+) -> Node:
     """The same kubelet going on (not a restart): a kubelet with ``config`` holding the checkpointed
     state as it is. Its start-up checks of the configuration run; the state is put in place without
     the managers' restore validation (it was validated when this kubelet started)."""
@@ -211,6 +224,8 @@ def resume_node(topology: Topology, config: KubeletConfig, checkpoints: Checkpoi
         topology,
         config,
         checkpoints=Checkpoints(cpu_version=checkpoints.cpu_version, memory_version=checkpoints.memory_version),
+        admission=admission,
+        name=name,
     )
     if checkpoints.cpu is not None:
         checkpoints.cpu.policy_name = node.cpu_manager.state.policy_name
@@ -235,7 +250,7 @@ def next_restart_refusal(node: Node) -> str | None:
     """The error with which a restart of this kubelet (same configuration, same machine) would stop
     on its checkpoints, or None (e.g. CPUs leaked or memory counted twice by 1.36.2's restart bug)."""
     try:
-        Node(node.topology, node.config, checkpoints=_same_checkpoints(node))
+        Node(node.topology, node.config, checkpoints=_same_checkpoints(node), admission=node.admission, name=node.name)
     except StartupError as e:
         return str(e)
     return None
@@ -246,7 +261,9 @@ def simulate_restart(node: Node, admit: Admit | None = None) -> RestartResult:
     1.36.2 would do to the running pods. ``node`` is not changed. Raises StartupError when the
     restarted kubelet would refuse to start."""
     running = [rec.pod for rec in node.pods.values() if rec.result.admitted]
-    return restart_node(node.topology, node.config, _same_checkpoints(node), running, admit)
+    return restart_node(
+        node.topology, node.config, _same_checkpoints(node), running, admit, admission=node.admission, name=node.name
+    )
 
 
 def record_pods(result: RestartResult) -> None:

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from topolet.engine.node import Checkpoints, Node
+from topolet.engine.node import ADMISSION_FULL, Checkpoints, Node
+from topolet.engine.nodestatus import DEFAULT_NODE_NAME
 from topolet.engine.restart import Admit, ManagerStates, RestartResult, manager_states, restart_node
 from topolet.io.checkpoint import (
     CheckpointError,
@@ -90,9 +91,13 @@ def restart_from_files(
     running: Sequence[Pod],
     admit: Admit | None = None,
     directory: str = KUBELET_ROOT_DIR,
+    *,
+    admission: str = ADMISSION_FULL,
+    name: str = DEFAULT_NODE_NAME,
 ) -> RestartResult:
     """A kubelet restart on checkpoint files: raises StartupError when the kubelet refuses."""
-    return restart_node(topology, config, read_checkpoints(config, cpu_bytes, mem_bytes, directory), running, admit)
+    cp = read_checkpoints(config, cpu_bytes, mem_bytes, directory)
+    return restart_node(topology, config, cp, running, admit, admission=admission, name=name)
 
 
 def restart_running_node(
@@ -105,4 +110,13 @@ def restart_running_node(
     """Stop ``node``'s kubelet and start a new one (another configuration or machine, if given)
     on its checkpoint files."""
     cpu_b, mem_b = checkpoint_bytes(node)
-    return restart_from_files(topology or node.topology, config or node.config, cpu_b, mem_b, running, admit)
+    return restart_from_files(
+        topology or node.topology,
+        config or node.config,
+        cpu_b,
+        mem_b,
+        running,
+        admit,
+        admission=node.admission,
+        name=node.name,
+    )
