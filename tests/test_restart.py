@@ -375,3 +375,39 @@ def test_v3_checkpoint_bytes_of_a_restarted_node() -> None:
     cpu, _mem = checkpoint_bytes(out.node)
     loaded = load_cpu_checkpoint(cpu)
     assert loaded.version == 3 and loaded.state.assignments["uid-g"]["c"] == parse_bits("1")
+
+
+def test_memory_reapplied_at_readmission_rejects_the_pod() -> None:
+    cfg = kubelet(
+        cpuManagerPolicy="none",
+        reservedSystemCPUs=None,
+        memoryManagerPolicy="Static",
+        systemReserved={"memory": "256Mi"},
+        reservedMemory=[{"numaNode": 0, "limits": {"memory": "356Mi"}}],
+        topologyManagerPolicy="single-numa-node",
+    )
+    node = Node(topo(), cfg)
+    free = node.free_memory()
+    pl = make_pod(node, "pl", pod_level("1", memory="40Gi", exclusive=None))
+    assert node.admit(pl).admitted
+    out = restart_running_node(node, [pl])
+    (r,) = out.pods
+    assert (r.result.admitted, r.result.reason) == (False, "UnexpectedAdmissionError")
+    assert "[memorymanager] failed to find NUMA nodes to extend the current topology hint" in r.result.message
+    assert [n.kind for n in out.notes] == [REJECTED] and "kubernetes#140906" in out.notes[0].describe()
+    # Failed, containers killed: its memory is free again
+    assert out.node.free_memory() == free and not out.node.memory_manager.state.assignments
+
+
+def test_readmission_runs_the_whole_admission_max_pods_lowered() -> None:
+    node = Node(topo(), kubelet())
+    pods = [make_pod(node, n, guaranteed("1")) for n in ("a", "b", "c")]
+    for p in pods:
+        assert node.admit(p).admitted
+    out = restart_running_node(node, pods, config=kubelet(maxPods=2))
+    verdicts = [(r.pod.name, r.result.admitted, r.result.reason) for r in out.pods]
+    assert verdicts == [("a", True, ""), ("b", True, ""), ("c", False, "OutOfpods")]
+    assert "requested: 1, used: 2, capacity: 2" in out.pods[2].result.message
+    # the managers kept c's CPU through its re-admission; it goes back with the stale-state sweep
+    assert out.node.cpu_manager.state.default_cpuset == topo().all_cpus & ~parse_bits("1-2")
+    assert not out.notes  # not the 1.36.2 bug: an ordinary rejection
