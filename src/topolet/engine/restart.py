@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from topolet.engine.cpumanager.state import CPUManagerState
 from topolet.engine.errors import StartupError
 from topolet.engine.memorymanager.state import MemoryManagerState
-from topolet.engine.node import ADMISSION_FULL, Checkpoints, Node, PodRecord
+from topolet.engine.node import ADMISSION_FULL, Checkpoints, Node
 from topolet.engine.nodestatus import DEFAULT_NODE_NAME
 from topolet.engine.result import AdmitResult
 from topolet.model.kubelet_config import KubeletConfig
@@ -138,6 +138,13 @@ def _default_admit(node: Node, pod: Pod) -> AdmitResult:
     return node.admit(pod)
 
 
+def _keep(node: Node, pod: Pod) -> AdmitResult:
+    """A running pod whose restored pod-level entries the kubelet keeps (1.37): registered as it is."""
+    result = AdmitResult(pod.key, pod.uid, True, qos=pod.qos_class)
+    node.register_running(pod, result)
+    return result
+
+
 def leaked_cpus(node: Node) -> int:
     """CPUs of the machine that are in no pool and in no assignment (static policy), e.g. the old
     pod-level CPUs of a pod that kubelet 1.36 moved at a restart."""
@@ -162,12 +169,15 @@ def restart_node(
     *,
     admission: str = ADMISSION_FULL,
     name: str = DEFAULT_NODE_NAME,
+    kubelet_version: str = "1.36",
 ) -> RestartResult:
     """Start a kubelet on ``checkpoints`` and re-admit the ``running`` pods (in creation order).
 
     Raises :class:`~topolet.engine.errors.StartupError` when the kubelet refuses to start.
     ``admit`` is the kubelet's admission of one pod (default: ``Node.admit``, with the node's
-    ``admission`` mode); ``name`` is the node's name.
+    ``admission`` mode); ``name`` is the node's name. ``kubelet_version`` "1.37" keeps a pod's
+    restored pod-level CPUs and memory (the fix of kubernetes#140989 / #140906: such a pod keeps
+    its assignments; the other pods are re-admitted as in 1.36).
     """
     node = Node(topology, config, checkpoints=checkpoints, admission=admission, name=name)
     admit_fn = admit or _default_admit
@@ -179,7 +189,10 @@ def restart_node(
     node.readmitting = True
     try:
         for pod in running:
-            result = admit_fn(node, pod)
+            if kubelet_version != "1.36" and (before_cpus.get(pod.uid) or before_mem.get(pod.uid)):
+                result = _keep(node, pod)
+            else:
+                result = admit_fn(node, pod)
             out.pods.append(Readmission(pod, result))
     finally:
         node.readmitting = False
@@ -271,4 +284,4 @@ def record_pods(result: RestartResult) -> None:
     node = result.node
     for r in result.pods:
         if r.result.admitted and r.result.pod not in node.pods:
-            node.pods[r.result.pod] = PodRecord(r.pod, r.result)
+            node.register_running(r.pod, r.result)

@@ -37,7 +37,7 @@ MEMORY_STATE_FILE = "memory_manager_state"
 def state_bytes(states: ManagerStates) -> tuple[bytes, bytes]:
     """The two checkpoint files holding ``states`` in their formats."""
     cpu_v = states.cpu_version if states.cpu_version in (2, 3, 4) else 2
-    mem_v = states.memory_version if states.memory_version in (1, 2) else 1
+    mem_v = states.memory_version if states.memory_version in (1, 2, 3) else 1
     return dump_cpu_checkpoint(states.cpu, cpu_v), dump_memory_checkpoint(states.memory, mem_v)
 
 
@@ -94,10 +94,13 @@ def restart_from_files(
     *,
     admission: str = ADMISSION_FULL,
     name: str = DEFAULT_NODE_NAME,
+    kubelet_version: str = "1.36",
 ) -> RestartResult:
     """A kubelet restart on checkpoint files: raises StartupError when the kubelet refuses."""
     cp = read_checkpoints(config, cpu_bytes, mem_bytes, directory)
-    return restart_node(topology, config, cp, running, admit, admission=admission, name=name)
+    return restart_node(
+        topology, config, cp, running, admit, admission=admission, name=name, kubelet_version=kubelet_version
+    )
 
 
 def restart_running_node(

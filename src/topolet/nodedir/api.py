@@ -37,7 +37,7 @@ from topolet.nodedir.store import (
     NodeDirError,
     NodeStartError,
     apply_restart,
-    checkpoint_bytes,
+    node_checkpoint_bytes,
     program_name,
     restart_kubelet,
     start_kubelet,
@@ -366,7 +366,7 @@ def drain(nd: NodeDir) -> list[StoredPod]:
     if nd.node is None:
         nd.reset_checkpoints()
         try:  # the kubelet restarted on fresh state writes new checkpoints (if its configuration is valid)
-            nd.node = start_kubelet(nd.path, nd.topology, nd.config, None, None)
+            nd.node = start_kubelet(nd.path, nd.topology, nd.config, None, None, nd.meta.name)
             nd.start_error = None
         except NodeStartError:
             pass
@@ -388,12 +388,14 @@ def restart(nd: NodeDir) -> ReconfigureResult:
     (NotReady) with its pods; nothing is written.
     """
     if nd.node is not None:
-        cpu_b, mem_b = checkpoint_bytes(nd.node)
+        cpu_b, mem_b = node_checkpoint_bytes(nd.node, nd.meta.kubelet_version)
     else:
         cpu_b = _read_opt(nd.file("cpu_manager_state"))
         mem_b = _read_opt(nd.file("memory_manager_state"))
     try:
-        outcome = restart_kubelet(nd.path, nd.topology, nd.config, cpu_b, mem_b, list(nd.pods.values()))
+        outcome = restart_kubelet(
+            nd.path, nd.topology, nd.config, cpu_b, mem_b, list(nd.pods.values()), nd.meta.name, nd.meta.kubelet_version
+        )
     except NodeStartError as e:
         # the kubelet is down until it can start (the files stay as they are)
         nd.node, nd.start_error = None, e
@@ -418,12 +420,14 @@ def reconfigure(nd: NodeDir, config_path: str) -> ReconfigureResult:
     source = "<stdin>" if config_path == "-" else str(Path(config_path).resolve())
     notes: list[str] = []
     if nd.node is not None:
-        cpu_b, mem_b = checkpoint_bytes(nd.node)
+        cpu_b, mem_b = node_checkpoint_bytes(nd.node, nd.meta.kubelet_version)
     else:
         cpu_b = _read_opt(nd.file("cpu_manager_state"))
         mem_b = _read_opt(nd.file("memory_manager_state"))
     try:
-        outcome = restart_kubelet(nd.path, nd.topology, config, cpu_b, mem_b, list(nd.pods.values()))
+        outcome = restart_kubelet(
+            nd.path, nd.topology, config, cpu_b, mem_b, list(nd.pods.values()), nd.meta.name, nd.meta.kubelet_version
+        )
     except NodeStartError as e:
         running = [sp for sp in nd.pods.values() if sp.admitted]
         if running:
@@ -433,7 +437,9 @@ def reconfigure(nd: NodeDir, config_path: str) -> ReconfigureResult:
                 "then reconfigure"
             ) from e
         try:
-            outcome = restart_kubelet(nd.path, nd.topology, config, None, None, list(nd.pods.values()))
+            outcome = restart_kubelet(
+                nd.path, nd.topology, config, None, None, list(nd.pods.values()), nd.meta.name, nd.meta.kubelet_version
+            )
         except NodeStartError as e2:
             raise NodeStartError(f"the kubelet refuses to start with {config_path}: {e2.message}") from e2
         notes.append(
