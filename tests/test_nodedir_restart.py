@@ -106,7 +106,7 @@ def test_node_restart_moves_the_pod_leaks_cpus_and_the_next_restart_refuses(node
     eout, _ = run("explain", "-f", str(tmp_path / "web.yaml"), "--node", node, "--no-suggest")
     assert "CPUs 1-2,33-34 belong to nobody" in eout
     # the next restart is refused: the node is down (NotReady) until drained
-    _, err = run("node", "restart", "--node", node, code=1)
+    _, err = run("node", "restart", "--node", node, code=2)
     assert "current set of available CPUs" in err and "NotReady" in err
     ndesc, _ = run("describe", "node", "--node", node)
     assert "NotReady: the kubelet refuses to start" in ndesc
@@ -143,7 +143,7 @@ def test_deleted_checkpoints_readmit_the_running_pods(node: str, tmp_path: Path)
     held = load_node_dir_readonly(node, require_kubelet=True).node.get("default/web").result.containers[0].cpus  # type: ignore[union-attr]
     for f in (CPU_STATE_FILE, MEMORY_STATE_FILE):
         (Path(node) / f).unlink()
-    _, err = run("get", "pods", "--node", node)
+    _, err = run("get", "pods", "-o", "wide", "--node", node)
     assert "were deleted while 1 pod(s) run" in err and "re-admitted" in err
     nd = load_node_dir_readonly(node, require_kubelet=True)
     rec = nd.node.get("default/web")  # type: ignore[union-attr]
@@ -153,7 +153,7 @@ def test_deleted_checkpoints_readmit_the_running_pods(node: str, tmp_path: Path)
     # a write command saves the new kubelet's checkpoints
     run("apply", "-f", str(tmp_path / "db.yaml"), "--node", node)
     assert (Path(node) / CPU_STATE_FILE).is_file()
-    assert "were deleted" not in run("get", "pods", "--node", node)[1]
+    assert "were deleted" not in run("get", "pods", "-o", "wide", "--node", node)[1]
 
 
 def test_checkpoint_edited_behind_the_kubelets_back_is_a_start(node: str, tmp_path: Path) -> None:
@@ -162,5 +162,5 @@ def test_checkpoint_edited_behind_the_kubelets_back_is_a_start(node: str, tmp_pa
     data = json.loads(p.read_bytes())
     data["policyName"] = "none"
     p.write_text(json.dumps(data))
-    _, err = run("get", "pods", "--node", node)
+    _, err = run("get", "pods", "-o", "wide", "--node", node)
     assert "the kubelet refuses to start" in err and "could not restore state from checkpoint" in err
