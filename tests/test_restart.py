@@ -411,3 +411,16 @@ def test_readmission_runs_the_whole_admission_max_pods_lowered() -> None:
     # the managers kept c's CPU through its re-admission; it goes back with the stale-state sweep
     assert out.node.cpu_manager.state.default_cpuset == topo().all_cpus & ~parse_bits("1-2")
     assert not out.notes  # not the 1.36.2 bug: an ordinary rejection
+
+
+def test_a_137_kubelet_keeps_the_restored_pod_level_entries() -> None:
+    node = Node(topo(), kubelet())
+    pl = make_pod(node, "pl", pod_level("2"))
+    g = make_pod(node, "g", guaranteed("1"))
+    node.admit(pl)
+    node.admit(g)
+    cpu, mem = checkpoint_bytes(node)
+    out = restart_from_files(node.topology, node.config, cpu, mem, [pl, g], kubelet_version="1.37")
+    assert not out.notes and leaked_cpus(out.node) == 0
+    assert out.node.get("default/pl").result.pod_cpus == parse_bits("1-2")  # type: ignore[union-attr]
+    assert [r.result.admitted for r in out.pods] == [True, True]
