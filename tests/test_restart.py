@@ -424,3 +424,14 @@ def test_a_137_kubelet_keeps_the_restored_pod_level_entries() -> None:
     assert not out.notes and leaked_cpus(out.node) == 0
     assert out.node.get("default/pl").result.pod_cpus == parse_bits("1-2")  # type: ignore[union-attr]
     assert [r.result.admitted for r in out.pods] == [True, True]
+
+
+def test_an_ordinary_rejection_at_readmission_is_not_the_bug() -> None:
+    node = Node(topo(), kubelet(topologyManagerPolicy="none"))
+    g = make_pod(node, "g", guaranteed("1"))
+    pl = make_pod(node, "pl", pod_level("2"))
+    node.admit(g)
+    node.admit(pl)
+    out = restart_running_node(node, [g, pl], config=kubelet(topologyManagerPolicy="none", maxPods=1))
+    assert [(r.pod.name, r.result.reason) for r in out.pods] == [("g", ""), ("pl", "OutOfpods")]
+    assert not out.notes

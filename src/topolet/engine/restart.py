@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from topolet.engine.admission import HANDLER_RESOURCE_MANAGERS
 from topolet.engine.cpumanager.state import CPUManagerState
 from topolet.engine.errors import StartupError
 from topolet.engine.memorymanager.state import MemoryManagerState
@@ -209,7 +210,9 @@ def restart_node(
             result.containers = node.container_allocations(pod)
         old = before_cpus.get(pod.uid, 0)
         if not result.admitted:
-            if old or before_mem.get(pod.uid):
+            # the bug: the resource managers refuse to allocate the pod's pod-level resources again
+            # (a later handler's rejection, e.g. OutOfpods, is an ordinary one)
+            if (old or before_mem.get(pod.uid)) and result.handler in ("", HANDLER_RESOURCE_MANAGERS):
                 out.notes.append(
                     RestartNote(result.pod, pod.uid, REJECTED, old, 0, old & leaked, result.reason, result.message)
                 )
