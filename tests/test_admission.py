@@ -394,12 +394,13 @@ def test_resource_managers_mode_has_no_fit_check() -> None:
 
 
 def test_restored_pods_count_in_the_fit_check() -> None:
-    from topolet.engine.restart import restart_node
+    from topolet.io.kubelet_restart import restart_running_node
 
     node = Node(machine(8), config(maxPods=2))
-    node.admit(pod("a"))
-    node.admit(pod("b"))
-    new = restart_node(node, node.config)
+    a, b = pod("a"), pod("b")
+    node.admit(a)
+    node.admit(b)
+    new = restart_running_node(node, [a, b]).node
     assert new.admit(pod("c")).reason == "OutOfpods"
 
 
