@@ -188,18 +188,49 @@ class PodView:
 
 
 def _pod_level_reason(nd: NodeDir, pod: Pod) -> tuple[bool, str]:
+    """Whether the pod-level resource managers handle the pod, and the one condition that decides it.
+
+    They do only for a Guaranteed pod with ``spec.resources``, both feature gates on, and the topology
+    manager at scope ``pod`` under a policy other than ``none`` (policy ``none`` has no pod scope).
+    """
     gates = nd.node.gates if nd.node is not None else nd.config.feature_gates
+    cfg = nd.config
     if not pod.has_pod_level_resources():
         return False, "the pod has no pod-level resources (spec.resources)"
     if not gates.enabled(POD_LEVEL_RESOURCES):
         return False, "the PodLevelResources feature gate is off"
     if not gates.enabled(POD_LEVEL_RESOURCE_MANAGERS):
         return False, "the PodLevelResourceManagers feature gate is off"
-    if nd.config.topology_manager_scope != "pod":
-        return False, f"topologyManagerScope is {nd.config.topology_manager_scope}, not pod"
+    if cfg.topology_manager_policy == "none":
+        return False, (
+            "topologyManagerPolicy is none (the pod-level managers need topologyManagerScope pod "
+            "and a topology policy other than none)"
+        )
+    if cfg.topology_manager_scope != "pod":
+        return False, f"topologyManagerScope is {cfg.topology_manager_scope}, not pod"
     if pod.qos_class != QOS_GUARANTEED:
         return False, f"the pod's QoS class is {pod.qos_class}, not Guaranteed"
-    return True, "PodLevelResourceManagers on, topologyManagerScope pod, Guaranteed pod with pod-level resources"
+    return True, (
+        f"topologyManagerScope pod, topologyManagerPolicy {cfg.topology_manager_policy}, "
+        "PodLevelResources and PodLevelResourceManagers on, Guaranteed pod with spec.resources"
+    )
+
+
+def _nothing_pinned_why(nd: NodeDir, pod: Pod) -> str:
+    """Why the pod-level managers pinned neither CPUs nor memory for a pod they handle."""
+    cfg = nd.config
+    why: list[str] = []
+    if cfg.cpu_manager_policy != "static":
+        why.append(f"cpuManagerPolicy {cfg.cpu_manager_policy} pins no CPUs")
+    else:
+        q = pod.resources.requests.get("cpu") if pod.resources is not None else None
+        if q is None:
+            why.append("the pod has no pod-level cpu budget")
+        elif q.as_int64() is None:
+            why.append(f"non-integer pod CPU budget {q}: no CPU pinning")
+    if cfg.memory_manager_policy != "Static":
+        why.append(f"memoryManagerPolicy {cfg.memory_manager_policy} pins no memory")
+    return "; ".join(why) or "nothing was allocated"
 
 
 def pod_view(nd: NodeDir, sp: StoredPod) -> PodView:
@@ -341,6 +372,9 @@ def topolet_condition(nd: NodeDir, v: PodView) -> dict[str, str] | None:
         if v.pod_memory:
             where.append("memory " + ", ".join(_block_text(b) for b in v.pod_memory))
         status, reason, msg = "True", "PodLevelResourceManagers", "pod budget allocated: " + "; ".join(where)
+    elif v.pod_level_active:
+        status, reason = "False", "NothingPinned"
+        msg = f"the pod-level resource managers pinned nothing: {_nothing_pinned_why(nd, pod)}"
     else:
         status, reason, msg = "False", "NotApplicable", f"pod-level resource managers not used: {v.pod_level_why}"
     return {

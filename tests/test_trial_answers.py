@@ -1,0 +1,98 @@
+"""Issue 9 item 5: the wrong answers found in a user trial (describe, conversion, explain, predict)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from paths import SEED_CONFIG, SEED_POD
+from topolet.cli.main import app
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("TOPOLET_NODE", raising=False)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+
+
+def run(*args: str, code: int = 0) -> tuple[str, str]:
+    r = CliRunner().invoke(app, list(args))
+    assert r.exit_code == code, (args, r.exit_code, r.stdout, r.stderr, r.exception)
+    return r.stdout, r.stderr
+
+
+def _config(tmp_path: Path, name: str, **changes: object) -> str:
+    cfg = yaml.safe_load(SEED_CONFIG.read_text(encoding="utf-8"))
+    for k, v in changes.items():
+        if v is None:
+            cfg.pop(k, None)
+        else:
+            cfg[k] = v
+    p = tmp_path / name
+    p.write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    return str(p)
+
+
+def _pod_conditions(node: str, name: str) -> dict[str, dict[str, str]]:
+    obj = yaml.safe_load(run("get", "pod", name, "-o", "yaml", "--node", node)[0])
+    return {c["type"]: c for c in obj["status"]["conditions"]}
+
+
+# -- describe pod: when the pod-level managers are active ------------------------------------------------
+@pytest.mark.parametrize(
+    ("changes", "active", "why"),
+    [
+        ({}, True, "topologyManagerScope pod, topologyManagerPolicy single-numa-node"),
+        (
+            {"topologyManagerPolicy": "none", "memoryManagerPolicy": "None", "reservedMemory": None},
+            False,
+            "topologyManagerPolicy is none",
+        ),
+        (
+            {"topologyManagerScope": "container", "memoryManagerPolicy": "None", "reservedMemory": None},
+            False,
+            "topologyManagerScope is container, not pod",
+        ),
+    ],
+)
+def test_describe_pod_says_when_the_pod_level_managers_are_active(
+    tmp_path: Path, changes: dict[str, object], active: bool, why: str
+) -> None:
+    node = str(tmp_path / "node")
+    run("node", "init", node, "--topology", "preset:2-numa", "--config", _config(tmp_path, "k.yaml", **changes))
+    run("apply", "-f", str(SEED_POD), "--node", node)
+    out, _ = run("describe", "pod", "tightly-coupled-database", "--node", node)
+    line = next(ln for ln in out.splitlines() if "Pod-Level Managers:" in ln)
+    assert line.split(":", 1)[1].strip().startswith("active" if active else "not used"), line
+    assert why in line
+    cond = _pod_conditions(node, "tightly-coupled-database")["PodLevelResourcesAllocated"]
+    assert cond["status"] == ("True" if active else "False")
+    if active:
+        assert cond["message"].startswith("pod budget allocated: CPUs ")
+    else:
+        # the message names the one condition that is not met, not the ones that are
+        assert cond["reason"] == "NotApplicable"
+        assert why in cond["message"]
+        assert "Guaranteed pod with" not in cond["message"]
+    if not active:
+        assert "Pod CPUs (bubble)" not in out and re.search(r"Exclusive CPUs:\s+\S+", out)
+
+
+def test_condition_says_why_nothing_was_pinned(tmp_path: Path) -> None:
+    node = str(tmp_path / "node")
+    cfg = _config(tmp_path, "k.yaml", memoryManagerPolicy="None", reservedMemory=None)
+    run("node", "init", node, "--topology", "preset:2-numa", "--config", cfg)
+    pod = yaml.safe_load(SEED_POD.read_text(encoding="utf-8"))
+    pod["spec"]["resources"]["requests"]["cpu"] = "7500m"
+    pod["spec"]["resources"]["limits"]["cpu"] = "7500m"
+    p = tmp_path / "pod.yaml"
+    p.write_text(yaml.safe_dump(pod), encoding="utf-8")
+    run("apply", "-f", str(p), "--node", node)
+    cond = _pod_conditions(node, "tightly-coupled-database")["PodLevelResourcesAllocated"]
+    assert (cond["status"], cond["reason"]) == ("False", "NothingPinned")
+    assert "non-integer pod CPU budget 7500m" in cond["message"]
+    assert "memoryManagerPolicy None pins no memory" in cond["message"]
