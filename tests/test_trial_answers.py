@@ -96,3 +96,70 @@ def test_condition_says_why_nothing_was_pinned(tmp_path: Path) -> None:
     assert (cond["status"], cond["reason"]) == ("False", "NothingPinned")
     assert "non-integer pod CPU budget 7500m" in cond["message"]
     assert "memoryManagerPolicy None pins no memory" in cond["message"]
+
+
+# -- the per-container conversion gives a container without requests its share of the pod's CPU budget -----
+def _budget_pod(init: bool = False, sidecar: bool = False) -> dict[str, object]:
+    spec: dict[str, object] = {
+        "resources": {"requests": {"cpu": "8", "memory": "8Gi"}, "limits": {"cpu": "8", "memory": "8Gi"}},
+        "containers": [
+            {"name": "app", "image": "i", "resources": {"requests": {"cpu": "2", "memory": "2Gi"}}},
+            {"name": "helper", "image": "i"},
+            {"name": "logger", "image": "i", "resources": {"requests": {"memory": "1Gi"}}},
+        ],
+    }
+    inits: list[dict[str, object]] = []
+    if sidecar:
+        inits.append(
+            {"name": "proxy", "image": "i", "restartPolicy": "Always", "resources": {"requests": {"cpu": "1"}}}
+        )
+    if init:
+        inits.append({"name": "setup", "image": "i"})
+    if inits:
+        spec["initContainers"] = inits
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": spec}
+
+
+@pytest.mark.parametrize("convert", ["fleet", "compare"])
+def test_conversion_shares_the_pod_cpu_budget(convert: str) -> None:
+    from topolet.explain.compare import to_per_container_model
+    from topolet.fleet.convert import to_per_container
+    from topolet.model.manifest import admit_to_api, pods_from_object
+    from topolet.model.qos import compute_pod_qos
+
+    fn = to_per_container if convert == "fleet" else to_per_container_model
+    pod = pods_from_object(_budget_pod(), "t", None)[0]
+    conv = fn(pod)
+    cpus = {c.name: c.resources.limits["cpu"].value for c in conv.all_containers()}
+    # 8 - 2 = 6 CPUs left for the two containers that state none: 3 each, as a user converting by hand would
+    assert cpus == {"app": 2, "helper": 3, "logger": 3}
+    mem = {c.name: str(c.resources.limits["memory"]) for c in conv.all_containers()}
+    assert mem == {"app": "2Gi", "helper": "5Gi", "logger": "1Gi"}
+    stored, msg = admit_to_api(conv, _gates(), require_image=False)
+    assert msg is None and stored is not None and compute_pod_qos(stored, True) == "Guaranteed"
+
+    pod = pods_from_object(_budget_pod(init=True, sidecar=True), "t", None)[0]
+    cpus = {c.name: c.resources.limits["cpu"].value for c in fn(pod).all_containers()}
+    # the sidecar keeps its 1; 8 - 2 - 1 = 5 left for two: 3 each (rounded up); the init container runs
+    # beside the sidecar only: 8 - 1
+    assert cpus == {"proxy": 1, "setup": 7, "app": 2, "helper": 3, "logger": 3}
+
+
+def _gates():  # type: ignore[no-untyped-def]
+    from topolet.io.inputs import load_kubelet_config_file
+
+    return load_kubelet_config_file(str(SEED_CONFIG)).feature_gates
+
+
+def test_compare_counts_the_budget_share_as_pinned() -> None:
+    from topolet.engine.node import Node
+    from topolet.explain.compare import compare_models
+    from topolet.io.inputs import load_kubelet_config_file, load_topology_arg
+    from topolet.model.manifest import pods_from_object
+
+    node = Node(load_topology_arg("preset:2-numa"), load_kubelet_config_file(str(SEED_CONFIG)))
+    pod = pods_from_object(_budget_pod(), "t", None)[0]
+    pod_level, per_container = compare_models(node, [pod], suggest=False)
+    assert pod_level.admitted == per_container.admitted == 1
+    assert pod_level.pinned_cpus == 8
+    assert per_container.pinned_cpus == 8  # not 2 + 1 + 1 = 4: the conversion no longer flatters the model
