@@ -163,3 +163,95 @@ def test_compare_counts_the_budget_share_as_pinned() -> None:
     assert pod_level.admitted == per_container.admitted == 1
     assert pod_level.pinned_cpus == 8
     assert per_container.pinned_cpus == 8  # not 2 + 1 + 1 = 4: the conversion no longer flatters the model
+
+
+# -- explain: "not offered" worded for one node and for a set of nodes; cpuManagerPolicy none ---------------
+def _seed_node(**changes: object):  # type: ignore[no-untyped-def]
+    from topolet.engine.node import Node
+    from topolet.io.inputs import load_topology_arg
+    from topolet.model.kubelet_config import load_kubelet_config
+
+    raw = yaml.safe_load(SEED_CONFIG.read_text(encoding="utf-8"))
+    for k, v in changes.items():
+        if v is None:
+            raw.pop(k, None)
+        else:
+            raw[k] = v
+    return Node(load_topology_arg("preset:2-numa"), load_kubelet_config(raw))
+
+
+def _pod(name: str, cpu: str, memory: str = "1Gi"):  # type: ignore[no-untyped-def]
+    from topolet.model.manifest import pods_from_object
+
+    res = {"requests": {"cpu": cpu, "memory": memory}, "limits": {"cpu": cpu, "memory": memory}}
+    obj = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name},
+        "spec": {"containers": [{"name": "c", "image": "i", "resources": res}]},
+    }
+    return pods_from_object(obj, "t", None)[0]
+
+
+def test_not_offered_says_each_node_for_a_set() -> None:
+    from topolet.explain import explain_pod
+
+    node = _seed_node()
+    e = explain_pod(node, _pod("big", "40"), suggest=False)
+    cpu = next(p for m in e.merges for p in m.providers if p.provider == "cpu")
+    assert cpu.not_offered == ["NUMA nodes 0-1: each has only 32 CPUs < 40"]
+    # one node alone: its own figures
+    node.admit(_admitted(node, _pod("filler", "20")))
+    e = explain_pod(node, _pod("mid", "16"), suggest=False)
+    cpu = next(p for m in e.merges for p in m.providers if p.provider == "cpu")
+    assert e.admitted and cpu.not_offered == ["NUMA node 0: 11 free CPUs < 16"]
+
+
+def _admitted(node, pod):  # type: ignore[no-untyped-def]
+    from topolet.model.manifest import admit_to_api
+
+    stored, msg = admit_to_api(pod, node.gates)
+    assert stored is not None, msg
+    return stored
+
+
+def test_not_offered_single_node_wording() -> None:
+    from topolet.explain.core import NodeReason, group_by_reason
+
+    items: list[str | NodeReason] = [
+        NodeReason(0, "3 free CPUs < 11", "each has 3 free CPUs < 11"),
+        NodeReason(1, "10 free CPUs < 11", "each has 10 free CPUs < 11"),
+        NodeReason(2, "10 free CPUs < 11", "each has 10 free CPUs < 11"),
+    ]
+    assert group_by_reason(items) == ["NUMA node 0: 3 free CPUs < 11", "NUMA nodes 1-2: each has 10 free CPUs < 11"]
+
+
+def test_explain_with_cpu_manager_policy_none_says_to_set_static(tmp_path: Path) -> None:
+    from topolet.explain import explain_pod
+    from topolet.io.inputs import load_pods
+
+    node = _seed_node(cpuManagerPolicy="none", reservedSystemCPUs=None)
+    pod = load_pods([str(SEED_POD)], node.gates)[0]
+    e = explain_pod(node, pod, suggest=False)
+    assert e.admitted
+    note = next(n for n in e.notes if n.startswith("cpuManagerPolicy is none"))
+    assert "set `cpuManagerPolicy: static`" in note and "not switched on by requesting integer CPUs" in note
+    # a pod that would pin nothing under static either gets no such note
+    from topolet.model.manifest import pods_from_object
+
+    obj = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "small"},
+        "spec": {"containers": [{"name": "c", "image": "i", "resources": {"requests": {"cpu": "500m"}}}]},
+    }
+    e = explain_pod(node, pods_from_object(obj, "t", None)[0], suggest=False)
+    assert not any("cpuManagerPolicy: static" in n for n in e.notes)
+    out, _ = run(
+        "explain",
+        "-f",
+        str(SEED_POD),
+        "--config",
+        _config(tmp_path, "k.yaml", cpuManagerPolicy="none", reservedSystemCPUs=None),
+    )
+    assert "set `cpuManagerPolicy: static`" in " ".join(out.split())
