@@ -255,3 +255,102 @@ def test_explain_with_cpu_manager_policy_none_says_to_set_static(tmp_path: Path)
         _config(tmp_path, "k.yaml", cpuManagerPolicy="none", reservedSystemCPUs=None),
     )
     assert "set `cpuManagerPolicy: static`" in " ".join(out.split())
+
+
+# -- predict/explain -f DIR: workload kinds used, the others skipped with a note -----------------------------
+_OTHERS = """apiVersion: v1
+kind: Service
+metadata: {name: db}
+spec: {ports: [{port: 5432}]}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings}
+data: {a: b}
+"""
+
+
+def test_predict_and_explain_skip_non_workload_kinds(tmp_path: Path) -> None:
+    d = tmp_path / "deploy"
+    d.mkdir()
+    (d / "db.yaml").write_text(SEED_POD.read_text(encoding="utf-8"), encoding="utf-8")
+    (d / "svc.yaml").write_text(_OTHERS, encoding="utf-8")
+    out, err = run("predict", "-f", str(d))
+    assert "pod/tightly-coupled-database: ADMITTED" in out
+    assert f"Warning: {d / 'svc.yaml'}: Service/db skipped (not a Pod or a workload controller)" in err
+    assert "ConfigMap/settings skipped" in err
+    out, err = run("explain", "-f", str(d), "--no-suggest")
+    assert "ADMITTED" in out and "Service/db skipped" in err
+    # only other kinds: nothing to predict
+    (d / "db.yaml").unlink()
+    _, err = run("predict", "-f", str(d), code=1)
+    assert "no Pods or workload objects" in err and "found only ConfigMap, Service" in err
+    # a misspelt workload kind is an error, not skipped
+    (d / "svc.yaml").write_text("apiVersion: apps/v1\nkind: Deploymnet\nmetadata: {name: x}\n", encoding="utf-8")
+    _, err = run("predict", "-f", str(d), code=1)
+    assert "Deploymnet" in err and "skipped" not in err
+
+
+# -- predict: a one-line why under a pod with nothing pinned, or rejected ------------------------------------
+def _write(tmp_path: Path, name: str, obj: dict[str, object]) -> str:
+    p = tmp_path / name
+    p.write_text(yaml.safe_dump(obj), encoding="utf-8")
+    return str(p)
+
+
+def _line_after(out: str, head: str) -> str:
+    lines = out.splitlines()
+    i = next(i for i, ln in enumerate(lines) if ln.startswith(head))
+    return lines[i + 1]
+
+
+def test_predict_says_why_nothing_is_pinned(tmp_path: Path) -> None:
+    pod = yaml.safe_load(SEED_POD.read_text(encoding="utf-8"))
+    pod["spec"]["resources"]["requests"]["cpu"] = "7500m"
+    pod["spec"]["resources"]["limits"]["cpu"] = "7500m"
+    out, _ = run("predict", "-f", _write(tmp_path, "p.yaml", pod))
+    assert _line_after(out, "pod/tightly-coupled-database") == (
+        "  why no CPU is pinned: non-integer pod CPU budget 7500m: no CPU pinning"
+    )
+    cfg = _config(tmp_path, "k.yaml", cpuManagerPolicy="none", reservedSystemCPUs=None)
+    out, _ = run("predict", "-f", str(SEED_POD), "--config", cfg)
+    assert _line_after(out, "pod/tightly-coupled-database").startswith(
+        "  why no CPU is pinned: cpuManagerPolicy none: no exclusive CPUs (set cpuManagerPolicy: static"
+    )
+    burst = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "web"},
+        "spec": {"containers": [{"name": "c", "image": "i", "resources": {"requests": {"cpu": "2"}}}]},
+    }
+    out, _ = run("predict", "-f", _write(tmp_path, "b.yaml", burst))
+    assert (
+        _line_after(out, "pod/web") == "  why no CPU is pinned: not Guaranteed (QoS Burstable): runs in the shared pool"
+    )
+    # a pod that pins CPUs gets no such line
+    out, _ = run("predict", "-f", str(SEED_POD))
+    assert "why" not in out
+
+
+def test_predict_says_why_a_pod_was_rejected(tmp_path: Path) -> None:
+    big = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "big"},
+        "spec": {
+            "containers": [
+                {
+                    "name": "c",
+                    "image": "i",
+                    "resources": {"requests": {"cpu": "40", "memory": "1Gi"}, "limits": {"cpu": "40", "memory": "1Gi"}},
+                }
+            ]
+        },
+    }
+    out, _ = run("predict", "-f", _write(tmp_path, "big.yaml", big), code=3)
+    assert "pod/big: REJECTED TopologyAffinityError" in out
+    assert _line_after(out, "pod/big") == (
+        "  why: The cpu request (40 CPUs) fits no single NUMA node, and single-numa-node admits only a single NUMA node"
+    )
+    data = yaml.safe_load(run("predict", "-f", _write(tmp_path, "big.yaml", big), "-o", "yaml", code=3)[0])
+    assert data["items"][0]["reason"] == "TopologyAffinityError"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import NoReturn
 
@@ -91,7 +92,11 @@ def load_node(node_dir: str | None, topology: str | None, config: str | None) ->
 
 
 def _load_raw_pods(files: list[str], node: Node) -> list[Pod]:
-    return load_pods(files, node.gates)
+    skipped: list[str] = []
+    pods = load_pods(files, node.gates, skipped)
+    for note in skipped:
+        sys.stderr.write(f"Warning: {note}\n")
+    return pods
 
 
 def _console(*, soft_wrap: bool = False) -> Console:

@@ -98,21 +98,44 @@ def _memory_text(r: AdmitResult, name: str) -> str:
     )
 
 
-def render_results(console: Console, node: Node, results: list[AdmitResult], wide: bool) -> None:
+def _why(node: Node, raw: object, stored: object, r: AdmitResult, cache: dict[tuple[str, str, str], str]) -> str:
+    """The one-line why under a pod's row: a kubelet rejection's decisive cause, or why nothing was pinned."""
+    from topolet.explain.brief import nothing_pinned_why, pinned_nothing, rejection_why
+    from topolet.model.pod import Pod
+
+    assert isinstance(raw, Pod) and isinstance(stored, Pod)
+    if r.admitted:
+        return nothing_pinned_why(node, stored) if pinned_nothing(r) else ""
+    # replicas of one workload rejected for the same reason share the explanation
+    key = (raw.owner or raw.key, r.reason, r.message)
+    if key not in cache:
+        cache[key] = rejection_why(node, raw)
+    return cache[key]
+
+
+def render_results(
+    console: Console, node: Node, results: list[AdmitResult], wide: bool, whys: dict[str, str] | None = None
+) -> None:
     console.print(node_summary(node), highlight=False, soft_wrap=True)
+    whys = whys or {}
     for r in results:
         console.print()
+        why = whys.get(r.pod, "")
         if not r.admitted:
             msg = r.status_message if r.reason != "Invalid" else r.message
             console.print(
                 f"pod/{r.pod.split('/', 1)[1]}: [red]REJECTED[/red] {escape(r.reason)}: {escape(msg)}", highlight=False
             )
+            if why:
+                console.print(f"  why: {escape(why)}", highlight=False)
             continue
         head = f"pod/{r.pod.split('/', 1)[1]}: [green]ADMITTED[/green] QoS {r.qos}"
         if r.pod_cpus:
             numas = sorted({node.topology.cpu_numa[c] for c in _bits(r.pod_cpus)})
             head += f", pod CPUs {format_bits(r.pod_cpus)} (NUMA {','.join(map(str, numas))})"
         console.print(head, highlight=False)
+        if why:
+            console.print(f"  why no CPU is pinned: {escape(why)}", highlight=False)
         t = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
         for col in ("CONTAINER", "KIND", "CPUS", "Cpus_allowed_list", "Mems_allowed_list"):
             t.add_column(col, no_wrap=True)
@@ -140,27 +163,38 @@ def _bits(b: int) -> list[int]:
 
 def run_predict(files: list[str], topology: str | None, config: str | None, output: Output) -> None:
     node = build_node(topology, config)
+    skipped: list[str] = []
     try:
-        pods = load_pods(files, node.gates)
+        pods = load_pods(files, node.gates, skipped)
     except InputError as e:
         raise fail(str(e), EXIT_INPUT) from e
+    for note in skipped:
+        err_console.print(f"Warning: {escape(note)}", highlight=False, soft_wrap=True)
     results: list[AdmitResult] = []
+    whys: dict[str, str] = {}
+    why_cache: dict[tuple[str, str, str], str] = {}
+    text_output = output not in (Output.json, Output.yaml)
     for pod in pods:
         stored, invalid = admit_to_api(pod, node.gates)
         if stored is None:
             results.append(AdmitResult(pod.key, pod.uid, False, "Invalid", invalid or "", pod.qos_class))
             continue
         try:
-            results.append(node.admit(stored))
+            r = node.admit(stored)
         except NodeError as e:
             raise fail(f"{pod.key}: {e}", EXIT_INPUT) from e
+        results.append(r)
+        if text_output:
+            why = _why(node, pod, stored, r, why_cache)
+            if why:
+                whys[r.pod] = why
     console = make_console()
     if output in (Output.json, Output.yaml):
         data = {"items": [result_to_dict(r) for r in results]}
         text = json.dumps(data, indent=2) if output is Output.json else yamlio.dump(data)
         console.print(text, highlight=False, markup=False, soft_wrap=True)
     else:
-        render_results(console, node, results, output is Output.wide)
+        render_results(console, node, results, output is Output.wide, whys)
     if any(not r.admitted for r in results):
         raise typer.Exit(EXIT_REJECTED)
 
