@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from topolet.engine.errors import StartupError
 from topolet.engine.node import Node, NodeError
@@ -25,6 +26,7 @@ from topolet.io.results import result_to_dict
 from topolet.model.cpuset import format_bits
 from topolet.model.manifest import admit_to_api
 from topolet.model.quantity import format_bytes
+from topolet.render.width import Column, fit_rich_table, output_width, wrap_text
 
 EXIT_INPUT = 1
 EXIT_STARTUP = 2
@@ -50,7 +52,7 @@ err_console = Console(stderr=True)
 def make_console() -> Console:
     """A console for stdout: a pipe gets long lines instead of rich's 80-column default."""
     c = Console()
-    if not c.is_terminal:
+    if not c.is_terminal and output_width() is None:
         c = Console(width=200)
     return c
 
@@ -113,43 +115,60 @@ def _why(node: Node, raw: object, stored: object, r: AdmitResult, cache: dict[tu
     return cache[key]
 
 
+_CPU_MODE_SHORT = {"exclusive": "excl", "pod-shared": "pod", "node-shared": "node"}
+
+
+def _predict_columns() -> list[Column]:
+    return [
+        Column("CONTAINER"),
+        Column("KIND", priority=2),
+        Column("CPUS", compact=lambda v: _CPU_MODE_SHORT.get(v, v)),
+        Column("Cpus_allowed_list", "Cpus_allowed", wrap=True, compact=_spaced_list),
+        Column("Mems_allowed_list", "Mems_allowed", wrap=True, compact=_spaced_list),
+        Column("MEMORY", wrap=True, priority=1, min_width=14, compact=lambda v: v.replace(" memory on ", " on ")),
+    ]
+
+
+def _spaced_list(v: str) -> str:
+    """``0,5-32,37-63`` → ``0, 5-32, 37-63``: a long cpuset may then wrap between its ranges."""
+    return v.replace(",", ", ")
+
+
 def render_results(
     console: Console, node: Node, results: list[AdmitResult], wide: bool, whys: dict[str, str] | None = None
 ) -> None:
-    console.print(node_summary(node), highlight=False, soft_wrap=True)
+    width = output_width()
+
+    def say(markup: str) -> None:
+        text = Text.from_markup(markup)
+        for line in wrap_text(text, width) if width else [text]:
+            console.print(line, highlight=False, soft_wrap=True)
+
+    for line in node_summary(node).splitlines():
+        say(escape(line))
     whys = whys or {}
     for r in results:
         console.print()
         why = whys.get(r.pod, "")
         if not r.admitted:
             msg = r.status_message if r.reason != "Invalid" else r.message
-            console.print(
-                f"pod/{r.pod.split('/', 1)[1]}: [red]REJECTED[/red] {escape(r.reason)}: {escape(msg)}", highlight=False
-            )
+            say(f"pod/{r.pod.split('/', 1)[1]}: [red]REJECTED[/red] {escape(r.reason)}: {escape(msg)}")
             if why:
-                console.print(f"  why: {escape(why)}", highlight=False)
+                say(f"  why: {escape(why)}")
             continue
         head = f"pod/{r.pod.split('/', 1)[1]}: [green]ADMITTED[/green] QoS {r.qos}"
         if r.pod_cpus:
             numas = sorted({node.topology.cpu_numa[c] for c in _bits(r.pod_cpus)})
             head += f", pod CPUs {format_bits(r.pod_cpus)} (NUMA {','.join(map(str, numas))})"
-        console.print(head, highlight=False)
+        say(head)
         if why:
-            console.print(f"  why no CPU is pinned: {escape(why)}", highlight=False)
-        t = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
-        for col in ("CONTAINER", "KIND", "CPUS", "Cpus_allowed_list", "Mems_allowed_list"):
-            t.add_column(col, no_wrap=True)
-        t.add_column("MEMORY", overflow="fold")
-        for c in r.containers:
-            t.add_row(
-                c.name,
-                c.kind,
-                c.cpu_mode,
-                c.cpus_list,
-                c.mems_list,
-                _memory_text(r, c.name),
-            )
+            say(f"  why no CPU is pinned: {escape(why)}")
+        rows = [[c.name, c.kind, c.cpu_mode, c.cpus_list, c.mems_list, _memory_text(r, c.name)] for c in r.containers]
+        t, fitted = fit_rich_table(_predict_columns(), rows, width, boxed=False, rule=False, header_style="bold")
         console.print(t)
+        note = fitted.note(width)
+        if note:
+            say(f"[dim]{escape(note)}[/dim]")
 
 
 def _bits(b: int) -> list[int]:
