@@ -209,4 +209,7 @@ def test_compare_tables_are_full_width(compare_report: Path) -> None:
     # the two pods tables follow the side-by-side maps instead of being squeezed into them
     grid_end = page.index('<section class="model-pods"')
     assert page.count('class="pods"', grid_end) == 2 and 'class="pods"' not in page[:grid_end]
-    assert "Cpus_allowed_<wbr>list" in page and "1-2,<wbr>33-34" in page
+    assert "Cpus_allowed_<wbr>list" in page and '<span class="nowrap">1-2,33-34</span>' in page
+    from topolet.render.html import _cpuset_html
+
+    assert _cpuset_html("0,2,4,6,8,10,12,14-20") == "0,<wbr>2,<wbr>4,<wbr>6,<wbr>8,<wbr>10,<wbr>12,<wbr>14-20"

@@ -57,6 +57,7 @@ th, td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; vert
 th { background: var(--panel); font-weight: 600; }
 td.mono, .mono { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; }
 td.msg { overflow-wrap: anywhere; }
+.nowrap { white-space: nowrap; }
 details { margin: 4px 0; }
 summary { cursor: pointer; font-weight: 600; }
 .settings td:first-child { color: var(--muted); }
@@ -304,7 +305,9 @@ def _memory_detail(b: MemoryBar) -> str:
 
 
 def _cpuset_html(text: str) -> str:
-    """A cpuset that may break after its commas (never inside a range)."""
+    """A cpuset that may break after its commas (never inside a range); a short one stays on one line."""
+    if len(text) <= 16:
+        return f'<span class="nowrap">{_e(text)}</span>'
     return ",<wbr>".join(_e(part) for part in text.split(","))
 
 
