@@ -32,7 +32,9 @@ def restart_node(node: Node, config: KubeletConfig) -> Node:
     cpu_bytes, mem_bytes = checkpoint_bytes(node)
     cpu_state = load_cpu_checkpoint(cpu_bytes).state
     mem_state = load_memory_checkpoint(mem_bytes).state
-    new = Node(node.topology, config, cpu_state=cpu_state, memory_state=mem_state)
+    new = Node(
+        node.topology, config, cpu_state=cpu_state, memory_state=mem_state, admission=node.admission, name=node.name
+    )
     for key, rec in node.pods.items():
         pod = rec.pod
         for c in pod.all_containers():
@@ -42,4 +44,5 @@ def restart_node(node: Node, config: KubeletConfig) -> Node:
         if result.admitted:
             result.containers = new.container_allocations(pod)
         new.pods[key] = PodRecord(pod, result)
+        new.usage.update(pod, new.pod_level_resources)
     return new

@@ -152,6 +152,12 @@ def _is_hugepages(name: str) -> bool:
 def validate_configuration(cfg: KubeletConfig) -> None:
     """The resource-manager part of ``ValidateKubeletConfiguration``, errors joined in its order."""
     errs: list[str] = []
+    if cfg.max_pods < 0:
+        errs.append(f"invalid configuration: maxPods (--max-pods) {cfg.max_pods} must not be a negative number")
+    if cfg.pods_per_core < 0:
+        errs.append(
+            f"invalid configuration: podsPerCore (--pods-per-core) {cfg.pods_per_core} must not be a negative number"
+        )
     if cfg.topology_manager_policy not in POLICIES:
         choices = " ".join(go_quote(p) for p in POLICIES)
         errs.append(
