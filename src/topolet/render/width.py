@@ -200,8 +200,6 @@ def _share(lo: list[int], hi: list[int], room: int) -> list[int]:
         give = min(hi[i] - out[i], room)
         out[i] += give
         room -= give
-    if room > 0:  # nothing needs it
-        return out
     return out
 
 
