@@ -13,6 +13,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+import yaml
 
 from paths import SEED_CONFIG, SEED_POD
 from topolet.engine.node import Node
@@ -190,8 +191,57 @@ def large_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def large_compare_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """--compare on 256 CPUs with long pod and container names, pods on several NUMA nodes and a rejection."""
+    from topolet.explain.compare import compare_models
+
+    raw = yaml.safe_load(SEED_CONFIG.read_text(encoding="utf-8"))
+    raw["topologyManagerPolicy"] = "restricted"
+    cfg = tmp_path_factory.mktemp("cfg") / "kubelet.yaml"
+    cfg.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    node = Node(load_topology_arg("preset:8-numa-256"), load_kubelet_config_file(str(cfg)))
+    deploy = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "db-with-a-rather-long-name-for-testing"},
+        "spec": {
+            "replicas": 6,
+            "selector": {"matchLabels": {"app": "db"}},
+            "template": {
+                "metadata": {"labels": {"app": "db"}},
+                "spec": {
+                    "resources": {"requests": {"cpu": "9", "memory": "12Gi"}, "limits": {"cpu": "9", "memory": "12Gi"}},
+                    "containers": [
+                        {
+                            "name": "database-main-container",
+                            "image": "i",
+                            "resources": {
+                                "requests": {"cpu": "5", "memory": "8Gi"},
+                                "limits": {"cpu": "5", "memory": "8Gi"},
+                            },
+                        },
+                        {
+                            "name": "sidecar-metrics-exporter-with-long-name",
+                            "image": "i",
+                            "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}},
+                        },
+                    ],
+                },
+            },
+        },
+    }
+    pods = pods_from_object(deploy, "t", None)
+    sides = []
+    for m in compare_models(node, pods, suggest=False):
+        sides.append(ReportSide(m.name, m.title, node_view(m.node), m.explanations, [(str(m.pinned_cpus), "CPUs")]))
+    path = tmp_path_factory.mktemp("large-compare") / "compare.html"
+    path.write_text(html_report(sides, title="compare"), encoding="utf-8")
+    return path
+
+
 @pytest.mark.parametrize("width", [1280, 1920])
-@pytest.mark.parametrize("which", ["report", "compare_report", "large_report"])
+@pytest.mark.parametrize("which", ["report", "compare_report", "large_report", "large_compare_report"])
 def test_nothing_wider_than_its_container(
     request: pytest.FixtureRequest, tmp_path: Path, which: str, width: int
 ) -> None:

@@ -176,7 +176,7 @@ def svg_node_map(view: NodeView, dom_id: str = "node-map", cores_per_row: int = 
                     cx = 20 + LABEL_W + i * (CELL_W + GAP)
                     parts.append(
                         f'<text x="{cx + CELL_W / 2}" y="{ry + 10}" font-size="9" fill="#6b7480" '
-                        f'text-anchor="middle">core {k.id}</text>'
+                        f'text-anchor="middle">{"core " if k.id < 100 else "c"}{k.id}</text>'
                     )
                 for t in range(threads):
                     ty = ry + 14 + t * (CELL_H + 2)
