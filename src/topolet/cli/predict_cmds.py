@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from topolet.engine.errors import StartupError
-from topolet.engine.node import Node, NodeError
+from topolet.engine.node import ADMISSION_FULL, ADMISSION_RESOURCE_MANAGERS, Node, NodeError
 from topolet.engine.result import AdmitResult
 from topolet.io import yamlio
 from topolet.io.inputs import (
@@ -62,14 +62,41 @@ def fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
-def build_node(topology: str | None, config: str | None) -> Node:
+class Admission(StrEnum):
+    full = "full"
+    resource_managers = "resource-managers"
+
+
+ADMISSION_HELP = (
+    "full: the kubelet's whole admission (sysctls, resource managers, node-fit predicates: OutOfpods, "
+    "OutOfcpu, NodeAffinity, TaintToleration, ...); resource-managers: only the topology, CPU and memory managers."
+)
+
+
+def fit_why_lines(r: AdmitResult) -> list[str]:
+    """Why a later admit handler rejected the pod, and what the resource managers held for it."""
+    from topolet.explain.fit import held_text, one_line_why
+
+    out = []
+    why = one_line_why(r)
+    if why:
+        out.append(f"why: {why}")
+    if r.held is not None:
+        held = held_text(r.held)
+        if held:
+            out.append(held)
+    return out
+
+
+def build_node(topology: str | None, config: str | None, admission: Admission = Admission.full) -> Node:
     try:
         topo = load_topology_arg(topology)
         cfg = load_kubelet_config_file(config)
     except InputError as e:
         raise fail(str(e), EXIT_INPUT) from e
+    mode = ADMISSION_FULL if admission is Admission.full else ADMISSION_RESOURCE_MANAGERS
     try:
-        return Node(topo, cfg)
+        return Node(topo, cfg, admission=mode)
     except StartupError as e:
         raise fail(f"the kubelet refuses to start with this configuration: {e}", EXIT_STARTUP) from e
 
@@ -108,6 +135,10 @@ def _why(node: Node, raw: object, stored: object, r: AdmitResult, cache: dict[tu
     assert isinstance(raw, Pod) and isinstance(stored, Pod)
     if r.admitted:
         return nothing_pinned_why(node, stored) if pinned_nothing(r) else ""
+    from topolet.explain.fit import one_line_why
+
+    if one_line_why(r):  # a later admit handler's rejection: fit_why_lines says why
+        return ""
     # replicas of one workload rejected for the same reason share the explanation
     key = (raw.owner or raw.key, r.reason, r.message)
     if key not in cache:
@@ -153,8 +184,11 @@ def render_results(
         if not r.admitted:
             msg = r.status_message if r.reason != "Invalid" else r.message
             say(f"pod/{r.pod.split('/', 1)[1]}: [red]REJECTED[/red] {escape(r.reason)}: {escape(msg)}")
-            if why:
-                say(f"  why: {escape(why)}")
+            lines = fit_why_lines(r)
+            if why and not any(line.startswith("why:") for line in lines):
+                lines.insert(0, f"why: {why}")
+            for line in lines:
+                say(f"  {escape(line)}")
             continue
         head = f"pod/{r.pod.split('/', 1)[1]}: [green]ADMITTED[/green] QoS {r.qos}"
         if r.pod_cpus:
@@ -180,8 +214,14 @@ def _bits(b: int) -> list[int]:
     return out
 
 
-def run_predict(files: list[str], topology: str | None, config: str | None, output: Output) -> None:
-    node = build_node(topology, config)
+def run_predict(
+    files: list[str],
+    topology: str | None,
+    config: str | None,
+    output: Output,
+    admission: Admission = Admission.full,
+) -> None:
+    node = build_node(topology, config, admission)
     skipped: list[str] = []
     try:
         pods = load_pods(files, node.gates, skipped)
@@ -225,13 +265,14 @@ def register(app: typer.Typer) -> None:
         topology: str = typer.Option(None, "--topology", "-t", help=TOPOLOGY_HELP),
         config: str = typer.Option(None, "--config", "-c", help=CONFIG_HELP),
         output: Output = typer.Option(Output.table, "-o", "--output", help="Output format."),
+        admission: Admission = typer.Option(Admission.full, "--admission", help=ADMISSION_HELP),
     ) -> None:
         """Would a fresh node admit these pods (in order), and what would each container get?
 
         Exit status: 0 all admitted, 1 bad input, 2 the kubelet refuses the configuration,
         3 a pod was rejected (by the API server or the kubelet).
         """
-        run_predict(filename, topology, config, output)
+        run_predict(filename, topology, config, output, admission)
 
     @app.command("demo")
     def demo(

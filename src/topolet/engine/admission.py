@@ -185,7 +185,7 @@ class SysctlAllowlist:
         return None
 
     def admit(self, pod: Pod) -> Rejection | None:
-        for name in pod.sysctls:
+        for name, _value in pod.sysctls:
             err = self._validate(name, pod.host_network, pod.host_ipc)
             if err is not None:
                 return Rejection(HANDLER_SYSCTL, SYSCTL_FORBIDDEN, f"forbidden sysctl: {err}")

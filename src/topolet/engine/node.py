@@ -203,6 +203,14 @@ class Node:
         self.usage.update(pod, self.pod_level_resources)
         return result
 
+    def register_running(self, pod: Pod, result: AdmitResult) -> None:
+        """Record a pod that runs already (restored from checkpoints): it counts as active."""
+        old = self.pods.get(pod.key)
+        if old is not None:
+            self.usage.update(old.pod, self.pod_level_resources, -1)
+        self.pods[pod.key] = PodRecord(pod, result)
+        self.usage.update(pod, self.pod_level_resources)
+
     def check_fit(self, pod: Pod) -> Rejection | None:
         """The node-fit predicates alone, against the active pods (no allocation, no change)."""
         return check_predicates(pod, self.node_object, (), self.pod_level_resources, self.usage)

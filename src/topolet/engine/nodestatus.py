@@ -91,7 +91,9 @@ def build_node_object(
         r = reservation.get(rname)
         left = q.value - (r.value if r is not None else 0)
         alloc[rname] = max(amount(rname, Quantity(left, q.format)), 0)
-    cap[PODS] = alloc[PODS] = pods_capacity(config, topology.num_cpus)
+    cap[PODS] = pods_capacity(config, topology.num_cpus)
+    r = reservation.get(PODS)
+    alloc[PODS] = max(cap[PODS] - (math.ceil(r.value) if r is not None else 0), 0)
     # for every hugepage size, its capacity comes out of allocatable memory
     for rname, v in cap.items():
         if is_hugepages(rname):

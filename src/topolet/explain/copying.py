@@ -14,15 +14,14 @@ from typing import Any
 
 from topolet.engine.cpumanager.state import CPUManagerState
 from topolet.engine.memorymanager.state import MemoryManagerState
-from topolet.engine.node import Node, PodRecord
+from topolet.engine.node import Node
 from topolet.model.kubelet_config import GoParseError, KubeletConfig, go_parse_bool
 
 
 def _clone_records(src: Node, dst: Node) -> None:
     dst.affinity.hints = {uid: dict(h) for uid, h in src.affinity.hints.items()}
-    dst.pods = {k: PodRecord(rec.pod, copy.copy(rec.result)) for k, rec in src.pods.items()}
-    for rec in dst.pods.values():
-        dst.usage.update(rec.pod, dst.pod_level_resources)
+    for rec in src.pods.values():
+        dst.register_running(rec.pod, copy.copy(rec.result))
 
 
 def _with_state(node: Node, config: KubeletConfig, cpu_state: CPUManagerState, mem_state: MemoryManagerState) -> Node:

@@ -482,7 +482,7 @@ def _to_pod(spec: _PodSpec | None, *, name: str, namespace: str, uid: str, label
             Toleration(t.key or "", t.operator or "", t.value or "", t.effect or "") for t in spec.tolerations or []
         ),
         os_name=(spec.os.name or "") if spec.os is not None else "",
-        sysctls=tuple(x.name or "" for x in sc.sysctls or []),
+        sysctls=tuple((x.name or "", x.value or "") for x in sc.sysctls or []),
         host_network=bool(spec.hostNetwork),
         host_ipc=bool(spec.hostIPC),
         supplemental_groups_policy=sc.supplementalGroupsPolicy or "",

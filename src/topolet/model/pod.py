@@ -75,7 +75,7 @@ class Pod:
     node_affinity: tuple[NodeSelectorTerm, ...] | None = None  # required terms; None: not set
     tolerations: tuple[Toleration, ...] = ()
     os_name: str = ""  # spec.os.name
-    sysctls: tuple[str, ...] = ()  # spec.securityContext.sysctls[].name
+    sysctls: tuple[tuple[str, str], ...] = ()  # spec.securityContext.sysctls: (name, value)
     host_network: bool = False
     host_ipc: bool = False
     supplemental_groups_policy: str = ""  # spec.securityContext.supplementalGroupsPolicy

@@ -30,6 +30,7 @@ from topolet.io.checkpoint.golang import GoParseError, go_quote, parse_cpuset_bi
 from topolet.model.cpuset import format_bits
 
 CPU_CHECKPOINT_NAME = "cpu_manager_state"
+KUBELET_VERSIONS = ("1.36", "1.37")
 
 # cpumanager/state
 _CPU_ENTRIES = GoType(
@@ -82,8 +83,11 @@ class LoadedCPUCheckpoint:
     attempts: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
 
-def cpu_checkpoint_version_for(pod_level_resource_managers_enabled: bool) -> int:
-    """The CPU checkpoint version kubelet 1.36 writes: V3 with PodLevelResourceManagers on, else V2."""
+def cpu_checkpoint_version_for(pod_level_resource_managers_enabled: bool, kubelet: str = "1.36") -> int:
+    """The CPU checkpoint version a kubelet writes: 1.36 V3 with PodLevelResourceManagers on, else V2;
+    1.37 always V4."""
+    if kubelet == "1.37":
+        return 4
     return 3 if pod_level_resource_managers_enabled else 2
 
 
@@ -144,12 +148,18 @@ def load_cpu_checkpoint(
     policy_name: str | None = None,
     initial_containers: Mapping[str, tuple[str, str]] | None = None,
     allow_unverified_legacy: bool = False,
+    kubelet: str | None = None,
 ) -> LoadedCPUCheckpoint:
-    """Read ``cpu_manager_state`` as kubelet 1.36 ``restoreState`` does (plus 1.37's V4).
+    """Read ``cpu_manager_state`` as the kubelet's ``restoreState`` does.
 
-    Order: V4 (a file with ``data``/``dataChecksum`` that fails is an error, no
-    fallback, as in 1.37), then with the gate on V3 -> V2 -> V1, with it off
-    V2 -> V1 (a V3 file is then refused, as by 1.36).  A V1 file is migrated
+    ``kubelet=None`` (the default: every format topolet knows): V4 (a file with
+    ``data``/``dataChecksum`` that fails is an error, no fallback, as in 1.37),
+    then with the gate on V3 -> V2 -> V1, with it off V2 -> V1 (a V3 file is then
+    refused, as by 1.36).  ``kubelet="1.36"``: the same without V4 (a 1.37 V4
+    file, whose legacy checksum is 0, then loads as V2 from its legacy fields:
+    container entries kept, pod entries lost).  ``kubelet="1.37"``: V4 -> V3 ->
+    V2 whatever the gate (V1 is no longer read); pod entries are restored only
+    with the gate on.  A V1 file is migrated
     with ``initial_containers`` (container ID -> (pod UID, container name)), as
     the kubelet does with the runtime's container list.  ``policy_name``, when
     given, must match the checkpoint's (the kubelet's configured-policy check).
@@ -157,35 +167,52 @@ def load_cpu_checkpoint(
     :class:`CheckpointError` with the kubelet's message; the last version
     tried gives the error, as in the kubelet.
     """
+    if kubelet not in (None, *KUBELET_VERSIONS):
+        raise ValueError(f"unknown kubelet version {kubelet!r}")
     gate = pod_level_resource_managers
     try:
         tree = parse_json(data)
     except JSONSyntaxError as e:
-        tried = ["v4", "v3", "v2", "v1"] if gate else ["v4", "v2", "v1"]
+        if kubelet == "1.37":
+            tried = ["v4", "v3", "v2"]
+        else:
+            tried = ["v4", "v3", "v2", "v1"] if gate else ["v4", "v2", "v1"]
+            if kubelet == "1.36":
+                tried.remove("v4")
         failed = tuple(
             (v, f"failed to deserialize cpu manager checkpoint: {e}" if v == "v4" else str(e)) for v in tried
         )
         raise cpu_restore_error(source, str(e), failed) from None
 
     attempts: list[tuple[str, str]] = []
-    # V4 (1.37)
-    v4 = _CPU_V4.zero()
-    v4["Entries"], v4["PodEntries"] = {}, {}
-    v4_data, err = _load_cpu_v4(tree, v4)
-    if v4_data is not None:
-        return _cpu_result(source, v4_data, 4, "verified", v4["DataChecksum"], attempts, policy_name)
-    attempts.append(("v4", str(err)))
-    if v4["Data"] or v4["DataChecksum"]:
-        raise cpu_restore_error(source, f"could not load v4 checkpoint: {err}", tuple(attempts))
+    drop_pods = kubelet == "1.37" and not gate  # 1.37 restores pod entries only with the gate on
+    if kubelet != "1.36":
+        # V4 (1.37)
+        v4 = _CPU_V4.zero()
+        v4["Entries"], v4["PodEntries"] = {}, {}
+        v4_data, err = _load_cpu_v4(tree, v4)
+        if v4_data is not None:
+            if drop_pods:
+                v4_data["PodEntries"] = {}
+            return _cpu_result(source, v4_data, 4, "verified", v4["DataChecksum"], attempts, policy_name)
+        attempts.append(("v4", str(err)))
+        if v4["Data"] or v4["DataChecksum"]:
+            raise cpu_restore_error(source, f"could not load v4 checkpoint: {err}", tuple(attempts))
 
     unverified: list[tuple[int, dict[str, Any]]] = []  # decoded fine, checksum mismatch
-    if gate:
+    if gate or kubelet == "1.37":
         v3 = _CPU_V3.zero()
         v3["Entries"], v3["PodEntries"] = {}, {}
         err = unmarshal(tree, _CPU_V3, v3)
         if err is None:
-            status, err = verify_checksum(_CPU_V3, v3, ("CPUManagerCheckpoint",), accept_zero=False)
+            # 1.37 names the type CPUManagerCheckpointV3 and also accepts the legacy name.
+            names3 = (
+                ("CPUManagerCheckpointV3", "CPUManagerCheckpoint") if kubelet == "1.37" else ("CPUManagerCheckpoint",)
+            )
+            status, err = verify_checksum(_CPU_V3, v3, names3, accept_zero=False)
             if status is not None:
+                if drop_pods:
+                    v3["PodEntries"] = {}
                 return _cpu_result(source, v3, 3, status, v3["Checksum"], attempts, policy_name)
         attempts.append(("v3", str(err)))
 
@@ -199,6 +226,8 @@ def load_cpu_checkpoint(
             return _cpu_result(source, v2, 2, status, v2["Checksum"], attempts, policy_name)
         unverified.append((2, v2))
     attempts.append(("v2", str(err)))
+    if kubelet == "1.37":  # V2 is the oldest version 1.37 reads
+        raise cpu_restore_error(source, str(err), tuple(attempts))
 
     v1 = _CPU_V1.zero()
     v1["Entries"] = {}

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from topolet.engine.memorymanager.state import Block, MemoryManagerState, MemoryTable, NUMANodeState
-from topolet.io.checkpoint.checksum import ChecksumStatus, struct_checksum, verify_checksum
-from topolet.io.checkpoint.errors import memory_restore_error
+from topolet.io.checkpoint.checksum import ChecksumStatus, struct_checksum, v4_data_checksum, verify_checksum
+from topolet.io.checkpoint.errors import CORRUPT, memory_restore_error
 from topolet.io.checkpoint.gojson import (
     CHECKSUM,
     INT,
@@ -100,19 +100,39 @@ def _mem_struct(name: str, *, pod_entries: bool) -> GoType:
 
 _MEM_V1 = _mem_struct("MemoryManagerCheckpointV1", pod_entries=False)
 _MEM_V2 = _mem_struct("MemoryManagerCheckpoint", pod_entries=True)
+# 1.37: MemoryManagerCheckpoint{MemoryManagerCheckpointV1 `json:",inline"`; Data; DataChecksum;
+# CheckpointData `json:"-"`}; V2 keeps its own struct (hashed under the name MemoryManagerCheckpoint).
+_MEM_V3 = GoType(
+    "struct",
+    "state.MemoryManagerCheckpoint",
+    fields=(
+        *(
+            GoField(f.go, f.json, f.type, omitempty=f.omitempty, embed="MemoryManagerCheckpointV1")
+            for f in _MEM_V1.fields
+        ),
+        GoField("Data", "data", STRING),
+        GoField("DataChecksum", "dataChecksum", CHECKSUM),
+    ),
+)
+_MEM_V3_DATA = GoType("struct", "state.MemoryManagerCheckpointData", fields=_MEM_V2.fields[:-1])
+
+KUBELET_VERSIONS = ("1.36", "1.37")
 
 
 @dataclass(slots=True)
 class LoadedMemoryCheckpoint:
     state: MemoryManagerState
-    version: int  # 1 or 2
+    version: int  # 1, 2 or 3 (1.37)
     checksum_status: ChecksumStatus
-    checksum: int = 0
+    checksum: int = 0  # the stored checksum (V3: dataChecksum)
     attempts: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
 
-def memory_checkpoint_version_for(pod_level_resource_managers_enabled: bool) -> int:
-    """The memory checkpoint version kubelet 1.36 writes: V2 with PodLevelResourceManagers on, else V1."""
+def memory_checkpoint_version_for(pod_level_resource_managers_enabled: bool, kubelet: str = "1.36") -> int:
+    """The memory checkpoint version a kubelet writes: 1.36 V2 with PodLevelResourceManagers on, else V1;
+    1.37 always V3."""
+    if kubelet == "1.37":
+        return 3
     return 2 if pod_level_resource_managers_enabled else 1
 
 
@@ -169,7 +189,18 @@ def dump_memory_checkpoint(state: MemoryManagerState, version: int) -> bytes:
         v = _mem_go_value(state, 2)
         v["Checksum"] = struct_checksum(_MEM_V2, v)
         return encode(_MEM_V2, v).encode("utf-8")
-    raise ValueError(f"cannot write memory manager checkpoint version {version!r} (1 or 2)")
+    if version == 3:
+        # 1.37 MarshalCheckpoint: data = the JSON of MemoryManagerCheckpointData, dataChecksum over it; the
+        # V1 fields beside it keep a V1 checksum (hashed as state.MemoryManagerCheckpoint) for older kubelets.
+        data = _mem_go_value(state, 2)
+        del data["Checksum"]
+        data_json = encode(_MEM_V3_DATA, data)
+        v1 = {k: data[k] for k in ("PolicyName", "MachineState", "Entries")}
+        v1["Checksum"] = 0
+        v1["Checksum"] = struct_checksum(_MEM_V1, v1, "MemoryManagerCheckpoint")
+        v = {**v1, "Data": data_json, "DataChecksum": v4_data_checksum(data_json)}
+        return encode(_MEM_V3, v).encode("utf-8")
+    raise ValueError(f"cannot write memory manager checkpoint version {version!r} (1, 2 or 3)")
 
 
 def load_memory_checkpoint(
@@ -179,41 +210,99 @@ def load_memory_checkpoint(
     pod_level_resource_managers: bool = True,
     policy_name: str | None = None,
     allow_unverified_legacy: bool = False,
+    kubelet: str | None = None,
 ) -> LoadedMemoryCheckpoint:
-    """Read ``memory_manager_state`` as kubelet 1.36 ``restoreState`` does.
+    """Read ``memory_manager_state`` as the kubelet's ``restoreState`` does.
 
-    Gate on: V2, falling back to V1 (a zero-checksum V2 file thus loads as V1,
-    without its pod entries, as in the kubelet); gate off: V1 only.
+    ``kubelet="1.36"``: gate on, V2 falling back to V1 (a zero-checksum V2 file
+    thus loads as V1, without its pod entries, as in the kubelet; a 1.37 V3 file
+    loads as V1 from its legacy fields); gate off, V1 only.
+    ``kubelet="1.37"``: V3 (a file with ``data``/``dataChecksum`` that fails is
+    an error, no fallback), then V2, then V1, whatever the gate; pod entries are
+    restored only with the gate on.  ``None`` (the default): V3 first, then the
+    1.36 rules -- every format topolet knows.
     """
+    if kubelet not in (None, *KUBELET_VERSIONS):
+        raise ValueError(f"unknown kubelet version {kubelet!r}")
+    gate = pod_level_resource_managers
     attempts: list[tuple[str, str]] = []
     try:
         tree = parse_json(data)
     except JSONSyntaxError as e:
-        tried = ["v2", "v1"] if pod_level_resource_managers else ["v1"]
-        raise memory_restore_error(source, str(e), tuple((v, str(e)) for v in tried)) from None
-    gate = pod_level_resource_managers
-    if gate:
+        if kubelet == "1.37":
+            tried = ["v3", "v2", "v1"]
+        else:
+            tried = (
+                (["v2", "v1"] if gate else ["v1"])
+                if kubelet == "1.36"
+                else (["v3", "v2", "v1"] if gate else ["v3", "v1"])
+            )
+        failed = tuple(
+            (v, f"failed to deserialize memory manager checkpoint: {e}" if v == "v3" else str(e)) for v in tried
+        )
+        raise memory_restore_error(source, str(e), failed) from None
+
+    if kubelet != "1.36":
+        v3 = _MEM_V3.zero()
+        v3["Entries"], v3["MachineState"] = {}, {}
+        v3_data, err = _load_mem_v3(tree, v3)
+        if v3_data is not None:
+            res = _mem_result(source, v3_data, 3, "verified", attempts, policy_name, checksum=v3["DataChecksum"])
+            if not gate and kubelet == "1.37":
+                res.state.pod_assignments.clear()
+            return res
+        attempts.append(("v3", str(err)))
+        if v3["Data"] or v3["DataChecksum"]:
+            raise memory_restore_error(source, f"could not load v3 checkpoint: {err}", tuple(attempts))
+
+    if gate or kubelet == "1.37":
         v2 = _MEM_V2.zero()
         v2["Entries"], v2["PodEntries"], v2["MachineState"] = {}, {}, {}
         err = unmarshal(tree, _MEM_V2, v2)
         if err is None:
             status, err = verify_checksum(_MEM_V2, v2, ("MemoryManagerCheckpoint",), accept_zero=False)
             if status is not None:
-                return _mem_result(source, v2, 2, status, attempts, policy_name)
+                res = _mem_result(source, v2, 2, status, attempts, policy_name)
+                if not gate:
+                    res.state.pod_assignments.clear()
+                return res
         attempts.append(("v2", str(err)))
     v1 = _MEM_V1.zero()
     v1["Entries"], v1["MachineState"] = {}, {}
     err = unmarshal(tree, _MEM_V1, v1)
     if err is None:
-        names = ("MemoryManagerCheckpoint",) if gate else ("MemoryManagerCheckpointV1", "MemoryManagerCheckpoint")
+        if gate or kubelet == "1.37":
+            names: tuple[str, ...] = ("MemoryManagerCheckpoint",)
+        else:
+            names = ("MemoryManagerCheckpointV1", "MemoryManagerCheckpoint")
         status, err = verify_checksum(_MEM_V1, v1, names, accept_zero=True)
         if status is not None:
             return _mem_result(source, v1, 1, status, attempts, policy_name)
-        if allow_unverified_legacy and not has_key(tree, ("podEntries",)):
+        if allow_unverified_legacy and not has_key(tree, ("podEntries", "data", "dataChecksum")):
             attempts.append(("v1", str(err)))
             return _mem_result(source, v1, 1, "unverified-legacy", attempts, policy_name)
     attempts.append(("v1", str(err)))
     raise memory_restore_error(source, str(err), tuple(attempts))
+
+
+def _load_mem_v3(tree: Any, v3: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
+    """``GetCheckpoint`` with the 1.37 V3 type: (checkpoint data, None) or (None, error)."""
+    err = unmarshal(tree, _MEM_V3, v3)
+    if err is not None:
+        return None, f"failed to deserialize memory manager checkpoint: {err}"
+    data = _MEM_V3_DATA.zero()
+    data["Entries"], data["PodEntries"], data["MachineState"] = {}, {}, {}
+    try:
+        inner = parse_json(v3["Data"].encode("utf-8"))
+    except JSONSyntaxError as e:
+        return None, f"failed to deserialize memory manager checkpoint data: {e}"
+    err = unmarshal(inner, _MEM_V3_DATA, data)
+    if err is not None:
+        return None, f"failed to deserialize memory manager checkpoint data: {err}"
+    if v4_data_checksum(v3["Data"]) != v3["DataChecksum"]:
+        return None, CORRUPT
+    data["Checksum"] = v3["DataChecksum"]
+    return data, None
 
 
 def _blocks_model(blocks: list[dict[str, Any]] | None) -> list[Block]:
@@ -227,6 +316,8 @@ def _mem_result(
     status: ChecksumStatus,
     attempts: list[tuple[str, str]],
     policy_name: str | None,
+    *,
+    checksum: int | None = None,
 ) -> LoadedMemoryCheckpoint:
     policy = cp["PolicyName"]
     if policy_name is not None and policy_name != policy:
@@ -255,4 +346,6 @@ def _mem_result(
     }
     pods = {pod: _blocks_model(e["MemoryBlocks"]) for pod, e in (cp.get("PodEntries") or {}).items()}
     state = MemoryManagerState(policy, machine, assignments, pods)
-    return LoadedMemoryCheckpoint(state, version, status, cp["Checksum"], tuple(attempts))
+    return LoadedMemoryCheckpoint(
+        state, version, status, cp["Checksum"] if checksum is None else checksum, tuple(attempts)
+    )
