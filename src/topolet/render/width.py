@@ -19,9 +19,10 @@ import sys
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.text import Text
+if TYPE_CHECKING:
+    from rich.text import Text
 
 __all__ = [
     "Column",
@@ -134,6 +135,8 @@ def _wrap_phrases(text: Text, width: int, lead: int, hang: int) -> list[Text] | 
 
 
 def _line(text: Text, a: int, b: int, indent: int) -> Text:
+    from rich.text import Text
+
     line = Text(" " * indent)
     line.append_text(text[a:b])
     return line
