@@ -134,7 +134,7 @@ def test_restore_is_a_kubelet_restart() -> None:
     free = sum(int(next(r for r in z["resources"] if r["name"] == "cpu")["available"]) for z in obj["zones"])
     assert free == 63 - 24
     text = render({spec.name: (k2.metrics, engine, k2.counts())})
-    assert 'kubelet_topology_manager_admission_requests_total{node="p-0"} 1' in text
+    assert 'kubelet_topology_manager_admission_requests_total{node="p-0"} 2' in text  # d and e
     assert 'kubelet_cpu_manager_exclusive_cpu_allocation_count{node="p-0"} 24' in text
 
 

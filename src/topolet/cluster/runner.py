@@ -61,7 +61,7 @@ class RunOptions:
     admit_all: bool = False
     host: str = "127.0.0.1"
     port: int = 0
-    workers: int = 64  # pod status writes in flight (a real cluster has one kubelet connection per node)
+    workers: int = 16  # pod status writes in flight (more starve the leases of a loaded API server)
     nrt_interval: float = 10.0  # seconds between two updates of one node's NodeResourceTopology
     lease_seconds: int | None = None  # override every pool's nodeLeaseDurationSeconds
 
