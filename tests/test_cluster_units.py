@@ -13,14 +13,19 @@ from paths import SEED_CONFIG
 pytest.importorskip("lightkube")
 pytest.importorskip("xxhash")
 
+from topolet.cluster import podstatus
 from topolet.cluster.fleetnodes import nodes_from_fleet
 from topolet.cluster.metrics import render
 from topolet.cluster.nodestatus import node_object
 from topolet.cluster.nrt import fingerprint, nrt_object
 from topolet.cluster.podworker import ActivePod, NodeKubelet
+from topolet.cluster.runner import ClusterRunner, RunOptions
+from topolet.cluster.store import ClusterState
 from topolet.engine.node import Node
+from topolet.engine.restart import MOVED, REJECTED, leaked_cpus
 from topolet.fleet.spec import fleet_from_mapping
 from topolet.io.kubelet_restart import checkpoint_bytes
+from topolet.model.manifest import admit_to_api, pods_from_object
 from topolet.model.pod import Container, Pod, Resources
 from topolet.model.quantity import Quantity
 from topolet.nodedir.store import start_kubelet
@@ -108,10 +113,16 @@ def test_restore_is_a_kubelet_restart() -> None:
         ActivePod(d, d.uid, d.key, "Guaranteed", "Pending", ""),
     ]
     r = k2.restore(active)
-    assert [e.uid for e in r.registered] == [a.uid, c.uid]
-    assert r.stale == [b.uid]
-    assert [x.entry.uid for x in r.decided] == [d.uid] and r.decided[0].entry.admitted
+    # every active pod re-admitted in creation order (kubelet 1.36.2's restart), state of b removed
+    assert [(x.entry.uid, x.entry.admitted) for x in r.decided] == [(a.uid, True), (c.uid, True), (d.uid, True)]
+    assert r.stale == [b.uid] and not r.notes and not r.empty_start
     assert k2.pods[a.uid].ip == ips[a.uid]
+    engine = k2.engine
+    assert engine is not None and engine.name == spec.name
+    # a and c keep the CPUs their checkpoint entries hold
+    for p in (a, c):
+        assert engine.get(p.key).result.containers[0].cpus == k.engine.get(p.key).result.containers[0].cpus
+    assert k2.dirty  # b's state went: the new kubelet's checkpoints are written
     cs = engine.cpu_manager.state
     held = [bits for per in cs.assignments.values() for bits in per.values()]
     union = 0
@@ -134,7 +145,8 @@ def test_restore_is_a_kubelet_restart() -> None:
     free = sum(int(next(r for r in z["resources"] if r["name"] == "cpu")["available"]) for z in obj["zones"])
     assert free == 63 - 24
     text = render({spec.name: (k2.metrics, engine, k2.counts())})
-    assert 'kubelet_topology_manager_admission_requests_total{node="p-0"} 2' in text  # d and e
+    # the restarted kubelet's counters: a, c, d re-admitted, then e
+    assert 'kubelet_topology_manager_admission_requests_total{node="p-0"} 4' in text
     assert 'kubelet_cpu_manager_exclusive_cpu_allocation_count{node="p-0"} 24' in text
 
 
@@ -202,3 +214,178 @@ def test_api_pod_to_engine_pod_keeps_what_admission_reads() -> None:
     )
     with pytest.raises(PodConversionError):
         pod_from_api(bad)
+
+
+# --------------------------------------------------------------------------- restart: kubelet 1.36.2's
+
+GRID8 = {"preset": "grid", "sockets": 1, "numaPerSocket": 2, "coresPerNuma": 4, "threadsPerCore": 1}
+
+
+def _plrm_spec(policy: str = "best-effort"):
+    kubelet = {
+        "featureGates": {"PodLevelResourceManagers": True},
+        "cpuManagerPolicy": "static",
+        "reservedSystemCPUs": "0",
+        "topologyManagerPolicy": policy,
+        "topologyManagerScope": "pod",
+    }
+    fleet = fleet_from_mapping(
+        {"name": "u", "pools": [{"name": "p", "count": 1, "topology": GRID8, "kubelet": kubelet}]}, "f.yaml"
+    )
+    return nodes_from_fleet(fleet)[0]
+
+
+def _api_pod(node: Node, name: str, spec: dict) -> Pod:
+    obj = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "uid": f"uid-{name}"}, "spec": spec}
+    pod = pods_from_object(obj, name, node.gates)[0]
+    stored, err = admit_to_api(pod, node.gates)
+    assert stored is not None, err
+    return stored
+
+
+def _pod_level(cpu: str) -> dict:
+    """Guaranteed with pod-level resources: an exclusive container and a shared one."""
+    res = {"cpu": cpu, "memory": "1Gi"}
+    excl = {"name": "excl", "image": "x", "resources": {"limits": {"cpu": "1", "memory": "256Mi"}}}
+    return {"resources": {"requests": res, "limits": res}, "containers": [excl, {"name": "shared", "image": "x"}]}
+
+
+def _guaranteed(cpu: str) -> dict:
+    res = {"cpu": cpu, "memory": "256Mi"}
+    return {"containers": [{"name": "c", "image": "x", "resources": {"requests": res, "limits": res}}]}
+
+
+def _running(k: NodeKubelet, *pods: Pod) -> list[ActivePod]:
+    return [ActivePod(p, p.uid, p.key, p.qos_class, "Running", k.pods[p.uid].ip) for p in pods]
+
+
+def _no_cpu_twice(node: Node) -> None:
+    cs = node.cpu_manager.state
+    pod_level = set(cs.pod_assignments)
+    # a container's CPUs lie inside its pod's pod-level CPUs (the shared ones in the pod's pool)
+    for uid, per in cs.assignments.items():
+        others = [b for u, p in cs.assignments.items() if u != uid for b in p.values()]
+        for b in per.values():
+            assert not any(b & o for o in others), "a CPU held by two pods"
+            assert not b & cs.default_cpuset or uid in pod_level, "an exclusive CPU in the shared pool"
+    for uid, b in cs.pod_assignments.items():
+        others = [o for u, p in cs.assignments.items() if u != uid for o in p.values()]
+        others += [o for u, o in cs.pod_assignments.items() if u != uid]
+        assert not any(b & o for o in others), "a pod's pod-level CPUs held by another pod"
+
+
+def test_restore_moves_a_pod_level_pod_as_kubelet_1362() -> None:
+    spec = _plrm_spec()
+    k = NodeKubelet(spec, Node(spec.topology, spec.config))
+    pl = _api_pod(k.engine, "pl", _pod_level("2"))
+    assert k.admit(pl).entry.admitted
+    before = k.engine.cpu_manager.state.pod_assignments[pl.uid]
+    ip = k.pods[pl.uid].ip
+    files = checkpoint_bytes(k.engine)
+    k2 = NodeKubelet(spec, start_kubelet(Path("/s/nodes/p-0"), spec.topology, spec.config, *files))
+    r = k2.restore(_running(k, pl), files, Path("/s/nodes/p-0"))
+    (d,) = r.decided
+    assert d.entry.admitted and d.entry.ip == ip  # still Running, its IP kept
+    (note,) = r.notes
+    assert note.kind == MOVED and note.old_cpus == before and note.new_cpus != before
+    assert note.leaked_cpus == before and leaked_cpus(k2.engine) == before
+    assert k2.engine.cpu_manager.state.pod_assignments[pl.uid] == note.new_cpus
+    assert "kubernetes#140989" in note.describe()
+    assert k2.dirty and k2.checkpoints() != files  # the moved pod is written to the checkpoints
+    _no_cpu_twice(k2.engine)
+
+
+def test_restore_rejects_at_readmission_failed_with_the_kubelets_reason() -> None:
+    spec = _plrm_spec("restricted")
+    k = NodeKubelet(spec, Node(spec.topology, spec.config))
+    pl = _api_pod(k.engine, "pl", _pod_level("2"))
+    g = _api_pod(k.engine, "g", _guaranteed("1"))
+    assert k.admit(pl).entry.admitted and k.admit(g).entry.admitted
+    g_cpus = k.engine.get(g.key).result.containers[0].cpus
+    ips = {u: e.ip for u, e in k.pods.items()}
+    files = checkpoint_bytes(k.engine)
+    k2 = NodeKubelet(spec, start_kubelet(Path("/s"), spec.topology, spec.config, *files))
+    new = _api_pod(k.engine, "new", _guaranteed("1"))  # bound while the kubelet was down
+    active = [*_running(k, pl, g), ActivePod(new, new.uid, new.key, "Guaranteed", "Pending", "")]
+    r = k2.restore(active, files)
+    by = {d.entry.uid: d.entry for d in r.decided}
+    rej = by[pl.uid]
+    assert (rej.admitted, rej.reason, rej.ip) == (False, "TopologyAffinityError", "")
+    status = podstatus.rejected_status(rej.uid, rej.qos, rej.reason, rej.message)["status"]
+    assert status["phase"] == "Failed" and status["message"].startswith("Pod was rejected: ")
+    (note,) = r.notes
+    assert note.kind == REJECTED and note.uid == pl.uid
+    # g keeps its CPU and IP; the new pod is admitted; pl's state and IP are free again
+    assert by[g.uid].admitted and by[g.uid].ip == ips[g.uid]
+    assert k2.engine.get(g.key).result.containers[0].cpus == g_cpus
+    assert by[new.uid].admitted and by[new.uid].ip and by[new.uid].ip != ips[g.uid]
+    cs = k2.engine.cpu_manager.state
+    assert pl.uid not in cs.assignments and pl.uid not in cs.pod_assignments and r.stale == [pl.uid]
+    assert leaked_cpus(k2.engine) == 0
+    assert k2.counts() == {"admitted": 2, "rejected": 1}
+    assert k2.remove(pl.uid) is not None and k2.engine.get(g.key) is not None  # removing a rejected pod frees nothing
+    _no_cpu_twice(k2.engine)
+
+
+def test_restore_with_checkpoints_deleted_starts_from_empty_state() -> None:
+    spec = nodes_from_fleet(_fleet())[0]
+    k = NodeKubelet(spec, Node(spec.topology, spec.config))
+    pods = [_gpod(n, 8) for n in ("a", "b")]
+    for p in pods:
+        assert k.admit(p).entry.admitted
+    ips = {u: e.ip for u, e in k.pods.items()}
+    k2 = NodeKubelet(spec, start_kubelet(Path("/s"), spec.topology, spec.config, None, None))
+    r = k2.restore(_running(k, *pods), (None, None))
+    assert r.empty_start and not r.stale
+    assert [(d.entry.uid, d.entry.admitted, d.entry.ip) for d in r.decided] == [(p.uid, True, ips[p.uid]) for p in pods]
+    cs = k2.engine.cpu_manager.state
+    assert set(cs.assignments) == {p.uid for p in pods}  # pinned again, not silently unpinned
+    for p in pods:
+        assert k2.engine.get(p.key).result.containers[0].cpus.bit_count() == 8
+    _no_cpu_twice(k2.engine)
+    assert k2.dirty  # the new kubelet writes its checkpoints
+
+
+def test_a_node_whose_kubelet_refuses_its_checkpoints_is_down_the_others_run(tmp_path: Path) -> None:
+    # 1.36.2 moved a pod at a restart and leaked its old CPUs: the next start of that kubelet is refused
+    spec = _plrm_spec()
+    k = NodeKubelet(spec, Node(spec.topology, spec.config))
+    pl = _api_pod(k.engine, "pl", _pod_level("2"))
+    k.admit(pl)
+    files = checkpoint_bytes(k.engine)
+    k2 = NodeKubelet(spec, start_kubelet(Path("/s"), spec.topology, spec.config, *files))
+    k2.restore(_running(k, pl), files)
+    other = nodes_from_fleet(
+        fleet_from_mapping(
+            {
+                "name": "u",
+                "pools": [{"name": "q", "count": 1, "topology": "preset:2-numa", "kubelet": str(SEED_CONFIG)}],
+            },
+            "f.yaml",
+        )
+    )[0]
+    state = ClusterState(tmp_path)
+    state.open()
+    state.node_dir(spec.name).mkdir()
+    state.save(spec.name, k2.checkpoints())
+    state.close()
+    runner = ClusterRunner(RunOptions(None, tmp_path, "u"), [spec, other])
+    runner.start_kubelets()
+    try:
+        assert list(runner.kubelets) == [other.name] and list(runner.specs) == [other.name]
+        assert "doesn't match" in runner.down[spec.name] and str(tmp_path) in runner.down[spec.name]
+        code, _, body = runner._http(f"/debug/nodes/{spec.name}")
+        assert code == 503 and b"kubeletRefusal" in body
+        assert b"kubeletRefusals" in runner._http("/debug/stats")[2]
+    finally:
+        runner.state.close()
+
+
+def test_a_running_pod_rejected_at_a_restart_loses_what_the_rejection_status_lacks() -> None:
+    fresh = podstatus.rejected_status("u", "Guaranteed", "TopologyAffinityError", "m")["status"]
+    assert fresh["message"] == "Pod was rejected: m" and "startTime" in fresh and "podIP" not in fresh
+    ran = podstatus.rejected_status("u", "Guaranteed", "TopologyAffinityError", "m", was_running=True)["status"]
+    assert ran["phase"] == "Failed" and ran["reason"] == "TopologyAffinityError" and "startTime" not in ran
+    assert ran["podIP"] is None and ran["containerStatuses"] is None
+    assert {c["type"] for c in ran["conditions"]} == set(podstatus.KUBELET_CONDITIONS)
+    assert all(c["$patch"] == "delete" for c in ran["conditions"])

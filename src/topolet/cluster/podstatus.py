@@ -80,11 +80,13 @@ def _completed(pod: Pod, c: Container, started: str) -> dict[str, Any]:
     }
 
 
+KUBELET_CONDITIONS = ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady")
+
+
 def running_status(pod: Pod, host_ip: str, pod_ip: str) -> dict[str, Any]:
     now = now_rfc3339()
     conds = [
-        {"type": t, "status": "True", "lastProbeTime": None, "lastTransitionTime": now}
-        for t in ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady")
+        {"type": t, "status": "True", "lastProbeTime": None, "lastTransitionTime": now} for t in KUBELET_CONDITIONS
     ]
     status: dict[str, Any] = {
         "phase": "Running",
@@ -104,13 +106,21 @@ def running_status(pod: Pod, host_ip: str, pod_ip: str) -> dict[str, Any]:
     return {"metadata": {"uid": pod.uid}, "status": status}
 
 
-def rejected_status(uid: str, qos: str, reason: str, message: str) -> dict[str, Any]:
-    status: dict[str, Any] = {
-        "phase": "Failed",
-        "reason": reason,
-        "message": f"Pod was rejected: {message}",
-        "startTime": now_rfc3339(),
-    }
+def rejected_status(uid: str, qos: str, reason: str, message: str, was_running: bool = False) -> dict[str, Any]:
+    """The status the kubelet's ``rejectPod`` writes: Failed, its reason, ``Pod was rejected: ...``.
+
+    ``was_running``: a pod that ran before a kubelet restart and is rejected at re-admission. The
+    status manager patches the API server's status into the rejection status (a two-way diff), so
+    what the rejection status lacks goes: IPs, container statuses, the kubelet's own conditions
+    (the scheduler's PodScheduled stays); its startTime is kept.
+    """
+    status: dict[str, Any] = {"phase": "Failed", "reason": reason, "message": f"Pod was rejected: {message}"}
+    if was_running:
+        for f in ("hostIP", "hostIPs", "podIP", "podIPs", "containerStatuses", "initContainerStatuses"):
+            status[f] = None
+        status["conditions"] = [{"type": t, "$patch": "delete"} for t in KUBELET_CONDITIONS]
+    else:
+        status["startTime"] = now_rfc3339()
     if qos:
         status["qosClass"] = qos
     return {"metadata": {"uid": uid}, "status": status}

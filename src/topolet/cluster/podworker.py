@@ -4,11 +4,17 @@
 :class:`~topolet.engine.node.Node`: topology, CPU and memory managers with
 everything the engine knows) and gives the pod an IP from the node's pod
 CIDR; ``remove`` is the end of a pod (its CPUs and memory return);
-``restore`` is the kubelet's restart: the checkpoints are authoritative for
-the pods that were running, state held for pods that are gone is removed
-(``removeStaleState``), and pods bound while the kubelet was down are
-admitted in creation order. With ``admit_all`` (no engine) every pod is
-admitted, as KWOK's nodes do.
+``restore`` is the kubelet's restart as kubelet 1.36.2 does it
+(:func:`topolet.nodedir.store.restart_kubelet` over
+:func:`topolet.engine.restart.restart_node`): a new kubelet starts on the
+restored checkpoints, then every pod bound to the node and not terminal (the
+ones that were running and the ones bound while it was down alike) goes
+through the whole admission again in creation order, each against the pods
+re-admitted before it. Kubelet 1.36.2's bugs (kubernetes#140989, #140906)
+come with it: a running pod may move to other CPUs, have its memory counted
+twice, or be rejected (Failed, as any rejection). State held for pods that
+are gone is removed (``removeStaleState``). With ``admit_all`` (no engine)
+every pod is admitted, as KWOK's nodes do.
 """
 
 from __future__ import annotations
@@ -16,16 +22,18 @@ from __future__ import annotations
 import ipaddress
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from topolet.cluster.fleetnodes import NodeSpec
 from topolet.cluster.metrics import NodeMetrics, rejection_label
 from topolet.engine.errors import UNEXPECTED_ADMISSION_ERROR
 from topolet.engine.node import Node, NodeError
+from topolet.engine.restart import RestartNote
 from topolet.engine.result import AdmitResult
 from topolet.io.kubelet_restart import checkpoint_bytes
 from topolet.model.pod import Pod
 from topolet.nodedir.pods import StoredPod
-from topolet.nodedir.store import register_pods
+from topolet.nodedir.store import restart_kubelet
 
 
 @dataclass(slots=True)
@@ -61,9 +69,13 @@ class ActivePod:
 
 @dataclass(slots=True)
 class RestoreResult:
-    registered: list[PodEntry] = field(default_factory=list)  # running before, assignments from the checkpoints
-    decided: list[Decision] = field(default_factory=list)  # admitted or rejected now
+    decided: list[Decision] = field(default_factory=list)  # every active pod's re-admission, creation order
+    notes: list[RestartNote] = field(default_factory=list)  # where 1.36.2's restart bugs hit a pod
     stale: list[str] = field(default_factory=list)  # UIDs whose checkpoint state was removed
+    empty_start: bool = False  # no checkpoint file: the kubelet started from empty state
+
+    def decision(self, uid: str) -> Decision | None:
+        return next((d for d in self.decided if d.entry.uid == uid), None)
 
 
 def adopt(engine: Node, spec: NodeSpec) -> Node:
@@ -172,35 +184,59 @@ class NodeKubelet:
         return entry
 
     # -- restart -----------------------------------------------------------------
-    def restore(self, active: list[ActivePod]) -> RestoreResult:
-        """A kubelet restart on the restored checkpoints with the API server's active pods (creation order)."""
+    def restore(
+        self,
+        active: list[ActivePod],
+        files: tuple[bytes | None, bytes | None] | None = None,
+        directory: Path = Path("/var/lib/kubelet"),
+    ) -> RestoreResult:
+        """A kubelet restart with the API server's active pods (creation order): kubelet 1.36.2's.
+
+        ``files`` are the checkpoint files the new kubelet reads (``None`` for a file: deleted;
+        default: those of the kubelet running now); ``directory`` names them in messages.
+        Raises :class:`~topolet.nodedir.store.NodeStartError` when the kubelet refuses to start
+        on them (nothing changed then).
+        """
         out = RestoreResult()
-        held: set[str] = set()
-        if self.engine is not None:
-            cs, ms = self.engine.cpu_manager.state, self.engine.memory_manager.state
-            held = set(cs.assignments) | set(cs.pod_assignments) | set(ms.assignments) | set(ms.pod_assignments)
-        known: list[ActivePod] = []
-        new: list[ActivePod] = []
+        if self.engine is None:  # --admit-all: every readable pod is running again, with its IP
+            for ap in active:
+                if ap.pod is None:
+                    out.decided.append(self.reject_unreadable(ap.uid, ap.key, ap.qos, ap.conversion_error))
+                    continue
+                entry = PodEntry(ap.uid, ap.key, True, self._take_ip(ap.pod_ip), qos=ap.pod.qos_class)
+                self.pods[ap.uid] = entry
+                out.decided.append(Decision(entry, ap.pod))
+            return out
+        cpu_b, mem_b = files if files is not None else checkpoint_bytes(self.engine)
+        readable = [ap for ap in active if ap.pod is not None]
+        stored = [StoredPod(ap.pod, i, "", True) for i, ap in enumerate(readable) if ap.pod is not None]
+        t0 = time.perf_counter()
+        outcome = restart_kubelet(
+            directory, self.spec.topology, self.spec.config, cpu_b, mem_b, stored, self.spec.name
+        )  # NodeStartError: the caller reports the node
+        ms = (time.perf_counter() - t0) * 1000 / max(len(readable), 1)
+        self.engine = adopt(outcome.node, self.spec)
+        out.notes = list(outcome.notes)
+        out.stale = list(outcome.stale)
+        out.empty_start = cpu_b is None and mem_b is None
+        verdicts = {r.pod.uid: r for r in outcome.pods}
         for ap in active:
-            if ap.pod is not None and (ap.phase == "Running" or ap.uid in held):
-                known.append(ap)
-            else:
-                new.append(ap)
-        if self.engine is not None:
-            stored = [StoredPod(ap.pod, i, "", True) for i, ap in enumerate(known) if ap.pod is not None]
-            out.stale = register_pods(self.engine, stored)
-            if out.stale:
-                self.dirty = True
-            # (the engine's pod table counts the re-registered pods' requests for the node-fit predicates)
-        for ap in known:
-            entry = PodEntry(ap.uid, ap.key, True, self._take_ip(ap.pod_ip), qos=ap.qos)
-            self.pods[ap.uid] = entry
-            out.registered.append(entry)
-        for ap in new:
-            if ap.pod is None:
+            r = verdicts.get(ap.uid)
+            if ap.pod is None or r is None:
                 out.decided.append(self.reject_unreadable(ap.uid, ap.key, ap.qos, ap.conversion_error))
+                continue
+            result = r.result
+            self.metrics.record(ap.pod, result, ms, True)
+            if result.admitted:
+                entry = PodEntry(ap.uid, ap.key, True, self._take_ip(ap.pod_ip), qos=ap.pod.qos_class)
             else:
-                out.decided.append(self.admit(ap.pod))
+                entry = PodEntry(
+                    ap.uid, ap.key, False, reason=result.reason, message=result.message, qos=ap.pod.qos_class
+                )
+            self.pods[ap.uid] = entry
+            out.decided.append(Decision(entry, ap.pod, result))
+        # the new kubelet's checkpoints (moved pods, stale state dropped, a new format) are written
+        self.dirty = checkpoint_bytes(self.engine) != (cpu_b, mem_b)
         return out
 
     # -- views -------------------------------------------------------------------

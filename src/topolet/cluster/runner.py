@@ -43,8 +43,9 @@ from topolet.cluster.convert import PodConversionError, pod_from_api
 from topolet.cluster.endpoint import json_body, serve
 from topolet.cluster.fleetnodes import CLUSTER_LABEL, NodeSpec
 from topolet.cluster.metrics import render
-from topolet.cluster.podworker import ActivePod, Decision, NodeKubelet
-from topolet.cluster.store import ClusterState
+from topolet.cluster.podworker import ActivePod, Decision, NodeKubelet, PodEntry
+from topolet.cluster.store import ClusterState, NodeStart
+from topolet.nodedir.errors import NodeStartError
 
 log = logging.getLogger("topolet.cluster")
 
@@ -69,7 +70,10 @@ class RunOptions:
 class ClusterRunner:
     def __init__(self, opts: RunOptions, specs: list[NodeSpec]) -> None:
         self.opts = opts
-        self.specs = {s.name: s for s in specs}
+        self.all_specs = list(specs)
+        self.specs = {s.name: s for s in specs}  # the nodes whose kubelet runs
+        self.down: dict[str, str] = {}  # nodes whose kubelet refuses to start: the refusal
+        self.starts: dict[str, NodeStart] = {}  # the checkpoint files each kubelet started on
         self.state = ClusterState(opts.state_dir)
         self.kubelets: dict[str, NodeKubelet] = {}
         self.node_uids: dict[str, str] = {}
@@ -94,12 +98,34 @@ class ClusterRunner:
 
     # -- start-up ----------------------------------------------------------------
     def start_kubelets(self) -> None:
-        """Every node's kubelet on its checkpoints (raises StateError: the kubelet refuses to start)."""
+        """Every node's kubelet on its checkpoints (raises StateError: a configuration the kubelet refuses,
+        an unusable state directory). A node whose checkpoints its kubelet refuses is reported and left
+        down (see :meth:`_kubelet_down`); the other nodes run."""
         self.state.open()
-        for name, spec in self.specs.items():
-            engine = None if self.opts.admit_all else self.state.start(spec)
-            self.kubelets[name] = NodeKubelet(spec, engine)
+        for name, spec in list(self.specs.items()):
             self.locks[name] = asyncio.Lock()
+            if self.opts.admit_all:
+                self.kubelets[name] = NodeKubelet(spec, None)
+                continue
+            st = self.state.start(spec)
+            if st.engine is None:
+                self._kubelet_down(name, st.refusal)
+                continue
+            self.starts[name] = st
+            self.kubelets[name] = NodeKubelet(spec, st.engine)
+
+    def _kubelet_down(self, name: str, refusal: str) -> None:
+        """The node's kubelet refuses to start: as a real one, it exits (and its service manager starts it
+        again, to the same refusal). It registers nothing, renews no Lease and posts no status, so the
+        node lifecycle controller turns the node's Ready condition Unknown ("Kubelet stopped posting node
+        status.") once its Lease expires; its pods are left as they are (no kubelet admits or finishes
+        them). The other nodes run; /debug/stats and /debug/nodes/NAME show the refusal; fix the node's
+        checkpoints or configuration (or drain it and remove nodes/NAME under --state) and start again."""
+        log.error("node %s: the kubelet refuses to start: %s (the node is left without a kubelet)", name, refusal)
+        self.down[name] = refusal
+        self.specs.pop(name, None)
+        self.kubelets.pop(name, None)
+        self.nrt_dirty.discard(name)
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -112,7 +138,7 @@ class ClusterRunner:
                 loop.add_signal_handler(sig, self.stop.set)
         server, port = await serve(self.opts.host, self.opts.port, self._http)
         self.endpoint = f"http://{self.opts.host}:{port}"
-        self.state.write_meta(self.opts.fleet_name, list(self.specs.values()), self.endpoint)
+        self.state.write_meta(self.opts.fleet_name, self.all_specs, self.endpoint)
         log.info("endpoint %s (/metrics, /readyz)", self.endpoint)
         self.client = make_client(self.opts.kubeconfig)
         try:
@@ -168,9 +194,13 @@ class ClusterRunner:
         if path == "/healthz":
             return 200, "text/plain", b"ok\n"
         if path == "/debug/stats":
-            return 200, "application/json", json_body({**self.stats, **_percentiles(self.latencies)})
+            body = {**self.stats, **_percentiles(self.latencies), "kubeletRefusals": dict(self.down)}
+            return 200, "application/json", json_body(body)
         if path.startswith("/debug/nodes/"):
-            k = self.kubelets.get(path.rsplit("/", 1)[1])
+            name = path.rsplit("/", 1)[1]
+            if name in self.down:
+                return 503, "application/json", json_body({"node": name, "kubeletRefusal": self.down[name]})
+            k = self.kubelets.get(name)
             if k is None:
                 return 404, "text/plain", b"no such node\n"
             cp = k.checkpoints()
@@ -327,7 +357,7 @@ class ClusterRunner:
 
     async def _lease_loop(self) -> None:
         while not self.stop.is_set():
-            interval = min(self._lease_seconds(s) for s in self.specs.values()) / 4
+            interval = min((self._lease_seconds(s) for s in self.specs.values()), default=40) / 4
             t0 = time.monotonic()
             await self._spread(interval * 0.9, self._renew_once)
             await asyncio.sleep(max(0.0, interval - (time.monotonic() - t0)))
@@ -379,7 +409,7 @@ class ClusterRunner:
             if nn in self.kubelets:
                 by_node.setdefault(nn, []).append(o)
         if not self.listed_once:
-            for name, k in self.kubelets.items():
+            for name, k in list(self.kubelets.items()):
                 self._restore(k, by_node.get(name, []))
             self.listed_once = True
             self.ready = True
@@ -395,7 +425,9 @@ class ClusterRunner:
                 await self._on_pod_event("ADDED", o)
 
     def _restore(self, k: NodeKubelet, objs: list[Any]) -> None:
+        """The node's kubelet restart (kubelet 1.36.2): its pods re-admitted in creation order."""
         objs = sorted(objs, key=lambda o: (_ts(o.metadata.creationTimestamp), o.metadata.name))
+        name = k.spec.name
         active: list[ActivePod] = []
         deleting: list[Any] = []
         terminal: list[Any] = []
@@ -407,29 +439,44 @@ class ClusterRunner:
             if o.metadata.deletionTimestamp:
                 deleting.append(o)
             active.append(self._active(o))
-        result = k.restore(active)
+        st = self.starts.pop(name, None)
+        try:
+            if st is not None:
+                result = k.restore(active, (st.cpu, st.memory), st.directory)
+            else:
+                result = k.restore(active)
+        except NodeStartError as e:
+            self._kubelet_down(name, e.message)
+            return
         for o in terminal:
-            from topolet.cluster.podworker import PodEntry
-
             k.pods[o.metadata.uid] = PodEntry(o.metadata.uid, _key(o), False, reason=o.status.reason or "")
+        running = [o for o in objs if (o.status.phase if o.status else "") == "Running"]
+        if result.empty_start and running:
+            log.warning(
+                "node %s: no checkpoint files while %d pod(s) run: the kubelet started from empty state and "
+                "re-admitted the pods in creation order",
+                name,
+                len(running),
+            )
         if result.stale:
-            log.info("node %s: removed checkpoint state of gone pods %s", k.spec.name, ", ".join(result.stale))
+            log.info("node %s: removed checkpoint state of gone pods %s", name, ", ".join(result.stale))
+        for note in result.notes:
+            log.warning("node %s: pod %s %s", name, note.pod, note.describe())
         by_uid = {o.metadata.uid: o for o in objs}
-        for entry in result.registered:
-            o = by_uid[entry.uid]
-            if (o.status.phase if o.status else "") != "Running" and not o.metadata.deletionTimestamp:
-                pod = pod_from_api(o)
-                self._spawn(self._write_running(k, pod, entry.ip))
         for d in result.decided:
-            self._after_decision(k, d, by_uid[d.entry.uid])
+            o = by_uid[d.entry.uid]
+            if o.metadata.deletionTimestamp:
+                continue  # its deletion is finished below
+            if d.entry.admitted and (o.status.phase if o.status else "") == "Running":
+                continue  # still running as its status says
+            self._after_decision(k, d, o)
         for o in deleting:
             self._spawn(self._finish_deletion(k, o))
         for o in terminal:
             if o.metadata.deletionTimestamp:
                 self._spawn(self._finish_deletion(k, o))
-        if result.stale or result.decided:
-            self.nrt_dirty.add(k.spec.name)
-            k.dirty = k.dirty or bool(result.stale)
+        self.nrt_dirty.add(name)
+        if k.dirty:
             self._spawn(self._persist(k))
 
     def _active(self, o: Any) -> ActivePod:
@@ -505,7 +552,8 @@ class ClusterRunner:
             await self._write_running(k, d.pod, e.ip)
             self._latency(t0, t1)
             return
-        patch = podstatus.rejected_status(e.uid, e.qos, e.reason, e.message)
+        ran = bool(o.status and (o.status.podIP or o.status.containerStatuses))  # rejected at a restart
+        patch = podstatus.rejected_status(e.uid, e.qos, e.reason, e.message, ran)
         await self._patch_status(ns, name, patch)
         self._latency(t0, t1)
         ev = podstatus.rejection_event(k.spec.name, ns, name, e.uid, e.reason, e.message, o.metadata.resourceVersion)

@@ -13,7 +13,8 @@ The checkpoints are written with the node directory's commit journal
 after every admission and every removal, before the pod's status is written:
 a ``topolet cluster run`` killed at any point restarts as a kubelet would,
 from the last checkpoints (:func:`topolet.nodedir.store.start_kubelet`, with
-the kubelet's own refusals). Pods are not stored here: the API server holds
+the kubelet's own refusals; then the running pods are re-admitted, see
+:meth:`topolet.cluster.podworker.NodeKubelet.restore`). Pods are not stored here: the API server holds
 them, as it does for a kubelet.
 """
 
@@ -22,10 +23,13 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from topolet.cluster.fleetnodes import NodeSpec
+from topolet.engine.errors import StartupError
 from topolet.engine.node import Node
+from topolet.engine.startup import startup_checks
 from topolet.io.statefile import LOCK_NAME, StateFileError, atomic_write, commit_files, recover
 from topolet.nodedir.store import CPU_STATE_FILE, MEMORY_STATE_FILE, NodeStartError, start_kubelet
 
@@ -34,6 +38,17 @@ STATE_FORMAT = "topolet.dev/cluster/v1"
 
 class StateError(Exception):
     """A state directory that cannot be used (the message names it)."""
+
+
+@dataclass(slots=True)
+class NodeStart:
+    """A node's kubelet started on its checkpoint files, or the kubelet's refusal to start on them."""
+
+    engine: Node | None  # None: the kubelet refuses to start (``refusal`` says why)
+    cpu: bytes | None  # the checkpoint files it read (None: no file)
+    memory: bytes | None
+    directory: Path
+    refusal: str = ""
 
 
 class ClusterState:
@@ -79,8 +94,14 @@ class ClusterState:
         }
         atomic_write(self.root / "cluster.json", (json.dumps(data, indent=1) + "\n").encode())
 
-    def start(self, spec: NodeSpec) -> Node:
-        """The node's kubelet on its checkpoints (fresh state when there are none)."""
+    def start(self, spec: NodeSpec) -> NodeStart:
+        """The node's kubelet on its checkpoints (fresh state when there are none).
+
+        A configuration the kubelet refuses raises StateError (the fleet is wrong: nothing runs);
+        checkpoints it refuses (e.g. they no longer match the node's configuration, or CPUs leaked
+        by 1.36.2's restart bug) give a ``NodeStart`` with the refusal: that node's kubelet does
+        not run, the others do.
+        """
         d = self.node_dir(spec.name)
         d.mkdir(exist_ok=True)
         try:
@@ -90,9 +111,14 @@ class ClusterState:
         cpu = _read(d / CPU_STATE_FILE)
         mem = _read(d / MEMORY_STATE_FILE)
         try:
-            return start_kubelet(d, spec.topology, spec.config, cpu, mem, name=spec.name)
+            startup_checks(spec.config, spec.topology, node_allocatable=False)
+        except StartupError as e:
+            raise StateError(f"node {spec.name}: the kubelet refuses to start: {e}") from e
+        try:
+            engine = start_kubelet(d, spec.topology, spec.config, cpu, mem, name=spec.name)
         except NodeStartError as e:
-            raise StateError(f"node {spec.name}: the kubelet refuses to start: {e.message}") from e
+            return NodeStart(None, cpu, mem, d, e.message)
+        return NodeStart(engine, cpu, mem, d)
 
     def save(self, name: str, checkpoints: tuple[bytes, bytes]) -> None:
         cpu, mem = checkpoints
