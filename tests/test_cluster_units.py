@@ -104,9 +104,12 @@ def test_restore_is_a_kubelet_restart() -> None:
     ips = {e.uid: e.ip for e in k.pods.values()}
     cpu, mem = checkpoint_bytes(k.engine)
     # restart: a still Running, b deleted while down, c admitted but its status never written, d bound while down
+    # (a and d select the node by its pool label: the restarted kubelet's node carries the fleet's labels)
+    a.node_selector = {"topolet.dev/pool": "p"}
     engine = start_kubelet(Path("/nonexistent"), spec.topology, spec.config, cpu, mem)
     k2 = NodeKubelet(spec, engine)
     d = _gpod("d", 8)
+    d.node_selector = {"topolet.dev/pool": "p"}
     active = [
         ActivePod(a, a.uid, a.key, "Guaranteed", "Running", ips[a.uid]),
         ActivePod(c, c.uid, c.key, "Guaranteed", "Pending", ""),

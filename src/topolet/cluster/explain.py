@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,15 @@ class ExplainError(Exception):
     pass
 
 
+def _refusal(e: urllib.error.HTTPError) -> str:
+    """The start-up refusal that ``/debug/nodes/NAME`` answers for a node whose kubelet is down."""
+    try:
+        data = json.loads(e.read())
+    except (OSError, ValueError):
+        return ""
+    return str(data.get("kubeletRefusal") or "") if isinstance(data, dict) else ""
+
+
 def _checkpoints(node_name: str, annotations: dict[str, str], state: Path | None) -> tuple[bytes | None, bytes | None]:
     if state is not None:
         return ClusterState(state).read_checkpoints(node_name)
@@ -43,6 +53,11 @@ def _checkpoints(node_name: str, annotations: dict[str, str], state: Path | None
     try:
         with urllib.request.urlopen(url, timeout=10) as r:
             data = json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        refusal = _refusal(e)
+        if refusal:
+            raise ExplainError(f"node {node_name}: the kubelet refuses to start: {refusal}") from e
+        raise ExplainError(f"{url}: {e} (is `topolet cluster run` running? or pass --state DIR)") from e
     except (OSError, ValueError) as e:
         raise ExplainError(f"{url}: {e} (is `topolet cluster run` running? or pass --state DIR)") from e
     if data.get("admitAll"):

@@ -5,7 +5,7 @@
 everything the engine knows) and gives the pod an IP from the node's pod
 CIDR; ``remove`` is the end of a pod (its CPUs and memory return);
 ``restore`` is the kubelet's restart as kubelet 1.36.2 does it
-(:func:`topolet.nodedir.store.restart_kubelet` over
+(:func:`topolet.io.kubelet_restart.restart_from_files` over
 :func:`topolet.engine.restart.restart_node`): a new kubelet starts on the
 restored checkpoints, then every pod bound to the node and not terminal (the
 ones that were running and the ones bound while it was down alike) goes
@@ -26,14 +26,14 @@ from pathlib import Path
 
 from topolet.cluster.fleetnodes import NodeSpec
 from topolet.cluster.metrics import NodeMetrics, rejection_label
-from topolet.engine.errors import UNEXPECTED_ADMISSION_ERROR
+from topolet.engine.errors import UNEXPECTED_ADMISSION_ERROR, StartupError
 from topolet.engine.node import Node, NodeError
-from topolet.engine.restart import RestartNote
+from topolet.engine.restart import RestartNote, record_pods
 from topolet.engine.result import AdmitResult
-from topolet.io.kubelet_restart import checkpoint_bytes
+from topolet.io.kubelet_restart import checkpoint_bytes, restart_from_files
 from topolet.model.pod import Pod
+from topolet.nodedir.errors import NodeStartError
 from topolet.nodedir.pods import StoredPod
-from topolet.nodedir.store import restart_kubelet
 
 
 @dataclass(slots=True)
@@ -211,9 +211,20 @@ class NodeKubelet:
         readable = [ap for ap in active if ap.pod is not None]
         stored = [StoredPod(ap.pod, i, "", True) for i, ap in enumerate(readable) if ap.pod is not None]
         t0 = time.perf_counter()
-        outcome = restart_kubelet(
-            directory, self.spec.topology, self.spec.config, cpu_b, mem_b, stored, self.spec.name
-        )  # NodeStartError: the caller reports the node
+        try:
+            outcome = restart_from_files(
+                self.spec.topology,
+                self.spec.config,
+                cpu_b,
+                mem_b,
+                [sp.pod for sp in stored],
+                self._readmit,
+                str(directory),
+                name=self.spec.name,
+            )
+        except StartupError as e:  # the caller reports the node
+            raise NodeStartError(str(e)) from e
+        record_pods(outcome)
         ms = (time.perf_counter() - t0) * 1000 / max(len(readable), 1)
         self.engine = adopt(outcome.node, self.spec)
         out.notes = list(outcome.notes)
@@ -238,6 +249,16 @@ class NodeKubelet:
         # the new kubelet's checkpoints (moved pods, stale state dropped, a new format) are written
         self.dirty = checkpoint_bytes(self.engine) != (cpu_b, mem_b)
         return out
+
+    def _readmit(self, node: Node, pod: Pod) -> AdmitResult:
+        """One re-admission by the new kubelet: its node carries the fleet's name and labels (the
+        node-fit predicates read them), as the Node object it registered does."""
+        if node.node_object.labels != self.spec.labels:
+            adopt(node, self.spec)
+        try:
+            return node.admit(pod)
+        except NodeError as e:
+            return AdmitResult(pod.key, pod.uid, False, UNEXPECTED_ADMISSION_ERROR, str(e), pod.qos_class)
 
     # -- views -------------------------------------------------------------------
     def checkpoints(self) -> tuple[bytes, bytes] | None:
