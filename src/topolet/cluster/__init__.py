@@ -6,7 +6,12 @@ every pod bound to it is admitted by topolet's engine (the same
 the kubelet writes: Running, or Failed with the kubelet's reason, ``Pod was
 rejected: ...`` and a Warning Event. The managers' checkpoints are kept per
 node under ``--state`` in the kubelet's format, so a killed ``topolet cluster
-run`` started again is a kubelet restart for every node.
+run`` started again is a kubelet restart for every node, as kubelet 1.36.2 does
+it: the pods bound there are re-admitted in creation order through the whole
+admission (1.36.2's bugs included: a pod-level pod may move, or be rejected and
+set Failed); a node whose kubelet refuses its checkpoints is reported and left
+without a kubelet (its Lease expires, the node turns NotReady/Unknown) while
+the other nodes run.
 
 Modules, one kubelet concept each:
 
