@@ -51,6 +51,8 @@ def parse_mapping(text: str, source: str) -> dict[str, Any]:
     """One YAML or JSON mapping."""
     try:
         docs = [d for d in yamlio.load_all(text) if d is not None]
+    except yamlio.NestingError as e:
+        raise InputError(f"{source}: {e}") from e
     except Exception as e:  # yaml.YAMLError and its scanner/parser subclasses
         mark = getattr(e, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""

@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, PlainValidator, StrictInt, Validatio
 
 from topolet.model.defaulting import apply_defaults
 from topolet.model.features import POD_LEVEL_RESOURCES, FeatureGates
+from topolet.model.nesting import NestingError, check_depth
 from topolet.model.pod import Container, Pod, Resources
 from topolet.model.qos import compute_pod_qos
 from topolet.model.quantity import Quantity, QuantityError
@@ -237,6 +238,12 @@ def _parse_json_stream(text: str, source: str) -> list[object]:
         except json.JSONDecodeError as e:
             at = f"line {e.lineno}, column {e.colno}"
             raise ManifestError(f"{source}: {at}: invalid JSON: {e.msg}") from None
+        except RecursionError:
+            raise ManifestError(f"{source}: document {len(out) + 1}: {NestingError()}") from None
+        try:
+            check_depth(obj)
+        except NestingError as e:
+            raise ManifestError(f"{source}: document {len(out) + 1}: {e}") from None
         if isinstance(obj, list) and not out and text[i:].strip() == "":
             return list(obj)
         out.append(obj)
@@ -246,7 +253,10 @@ def _parse_yaml_stream(text: str, source: str) -> list[object]:
     out: list[object] = []
     try:
         for doc in yaml.load_all(text, Loader=_YAML_LOADER):
+            check_depth(doc)
             out.append(doc)
+    except NestingError as e:
+        raise ManifestError(f"{source}: document {len(out) + 1}: {e}") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
         problem = getattr(e, "problem", None) or str(e)
@@ -262,6 +272,8 @@ def _parse(text: str, source: str) -> list[object]:
         try:
             return _parse_json_stream(text, source)
         except ManifestError as json_error:
+            if isinstance(json_error.__context__, NestingError) or "nested too deeply" in str(json_error):
+                raise
             try:  # a YAML flow mapping also starts with "{"
                 return _parse_yaml_stream(text, source)
             except ManifestError:

@@ -90,7 +90,7 @@ def load_scenario_files(paths: Iterable[str | Path]) -> tuple[list[Scenario], li
         try:
             text = f.read_text(encoding="utf-8")
             docs = [d for d in yamlio.load_all(text) if d is not None]
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
+        except (OSError, UnicodeDecodeError, yaml.YAMLError, yamlio.NestingError) as e:
             broken.append(ScenarioResult(str(f), "-", [Failure(str(f), "-", "", "parse", "YAML", _one_line(e))]))
             continue
         for i, d in enumerate(docs):
