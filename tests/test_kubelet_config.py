@@ -226,17 +226,47 @@ def test_reserved_memory_quantities() -> None:
         ([], "a KubeletConfiguration must be a mapping"),
         ({"kind": "Pod"}, "kind: expected KubeletConfiguration"),
         ({"apiVersion": "v1"}, "apiVersion"),
-        ({"featureGates": ["PodLevelResources"]}, "featureGates: must be a mapping"),
-        ({"featureGates": {"PodLevelResources": "true"}}, "featureGates.PodLevelResources: must be true or false"),
-        ({"cpuManagerPolicy": ["static"]}, "cpuManagerPolicy: must be a string"),
-        ({"cpuManagerPolicyOptions": "full-pcpus-only"}, "cpuManagerPolicyOptions: must be a mapping"),
-        ({"kubeReserved": {"cpu": {"a": 1}}}, "kubeReserved.cpu: must be a string"),
-        ({"evictionHard": ["memory.available<100Mi"]}, "evictionHard: must be a mapping"),
-        ({"reservedMemory": {"numaNode": 0}}, "reservedMemory: must be a list"),
-        ({"reservedMemory": [{"numaNode": "0", "limits": {}}]}, "reservedMemory[0].numaNode: must be an integer"),
-        ({"reservedMemory": [{"numaNode": True}]}, "reservedMemory[0].numaNode: must be an integer"),
+        (
+            {"featureGates": ["PodLevelResources"]},
+            "featureGates: json: cannot unmarshal array into Go struct field KubeletConfiguration.featureGates of type map[string]bool",
+        ),
+        (
+            {"featureGates": {"PodLevelResources": "true"}},
+            "featureGates.PodLevelResources: json: cannot unmarshal string into Go struct field KubeletConfiguration.featureGates of type bool",
+        ),
+        (
+            {"cpuManagerPolicy": ["static"]},
+            "cpuManagerPolicy: json: cannot unmarshal array into Go struct field KubeletConfiguration.cpuManagerPolicy of type string",
+        ),
+        (
+            {"cpuManagerPolicyOptions": "full-pcpus-only"},
+            "cpuManagerPolicyOptions: json: cannot unmarshal string into Go struct field KubeletConfiguration.cpuManagerPolicyOptions of type map[string]string",
+        ),
+        (
+            {"kubeReserved": {"cpu": {"a": 1}}},
+            "kubeReserved.cpu: json: cannot unmarshal object into Go struct field KubeletConfiguration.kubeReserved of type string",
+        ),
+        (
+            {"evictionHard": ["memory.available<100Mi"]},
+            "evictionHard: json: cannot unmarshal array into Go struct field KubeletConfiguration.evictionHard of type map[string]string",
+        ),
+        (
+            {"reservedMemory": {"numaNode": 0}},
+            "reservedMemory: json: cannot unmarshal object into Go struct field KubeletConfiguration.reservedMemory of type []v1beta1.MemoryReservation",
+        ),
+        (
+            {"reservedMemory": [{"numaNode": "0", "limits": {}}]},
+            "reservedMemory[0].numaNode: json: cannot unmarshal string into Go struct field KubeletConfiguration.reservedMemory.numaNode of type int32",
+        ),
+        (
+            {"reservedMemory": [{"numaNode": True}]},
+            "reservedMemory[0].numaNode: json: cannot unmarshal bool into Go struct field KubeletConfiguration.reservedMemory.numaNode of type int32",
+        ),
         ({"reservedMemory": [{"numaNode": 2**31}]}, "reservedMemory[0].numaNode"),
-        ({"reservedMemory": [{"numaNode": 0, "limits": [1]}]}, "reservedMemory[0].limits: must be a mapping"),
+        (
+            {"reservedMemory": [{"numaNode": 0, "limits": [1]}]},
+            "reservedMemory[0].limits: json: cannot unmarshal array into Go struct field KubeletConfiguration.reservedMemory.limits of type map[string]resource.Quantity",
+        ),
         (
             {"reservedMemory": [{"numaNode": 0, "limits": {"memory": "1GB"}}]},
             "reservedMemory[0].limits.memory: '1GB': quantities must match",
@@ -245,7 +275,10 @@ def test_reserved_memory_quantities() -> None:
             {"reservedMemory": [{"numaNode": 0, "limits": {"memory": "1Mm"}}]},
             "reservedMemory[0].limits.memory: '1Mm': unable to parse quantity's suffix",
         ),
-        ({"mergeDefaultEvictionSettings": "yes"}, "mergeDefaultEvictionSettings: must be a boolean"),
+        (
+            {"mergeDefaultEvictionSettings": "yes"},
+            "mergeDefaultEvictionSettings: json: cannot unmarshal string into Go struct field KubeletConfiguration.mergeDefaultEvictionSettings of type bool",
+        ),
     ],
 )
 def test_malformed_input_names_the_field(data: object, field: str) -> None:

@@ -13,7 +13,15 @@ from rich.text import Text
 
 from topolet.engine.errors import StartupError
 from topolet.engine.node import Node, NodeError
-from topolet.io.inputs import InputError, embedded_pod_path, load_kubelet_config_file, load_pods, load_topology_arg
+from topolet.io.inputs import (
+    InputError,
+    config_source,
+    embedded_pod_path,
+    load_kubelet_config_file,
+    load_pods,
+    load_topology_arg,
+    refusal_message,
+)
 from topolet.model.pod import Pod
 
 NODE_HELP = "Node directory to read (never changed). Default: the default node directory when it exists."
@@ -84,8 +92,7 @@ def load_node(node_dir: str | None, topology: str | None, config: str | None) ->
     try:
         node = Node(topo, cfg)
     except StartupError as e:
-        src = config or "the embedded seed kubelet configuration"
-        raise CommandError(f"{src}: the kubelet would refuse to start: {e}") from e
+        raise CommandError(refusal_message(config_source(config), cfg, e)) from e
     where = f"a fresh node: {topology or 'preset:2-numa'}, {config or 'seed kubelet configuration'}"
     return node, where
 

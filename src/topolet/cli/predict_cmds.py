@@ -16,10 +16,12 @@ from topolet.engine.result import AdmitResult
 from topolet.io import yamlio
 from topolet.io.inputs import (
     InputError,
+    config_source,
     embedded_pod_path,
     load_kubelet_config_file,
     load_pods,
     load_topology_arg,
+    refusal_message,
 )
 from topolet.io.results import result_to_dict
 from topolet.model.cpuset import format_bits
@@ -69,7 +71,7 @@ def build_node(topology: str | None, config: str | None) -> Node:
     try:
         return Node(topo, cfg)
     except StartupError as e:
-        raise fail(f"the kubelet refuses to start with this configuration: {e}", EXIT_STARTUP) from e
+        raise fail(refusal_message(config_source(config), cfg, e), EXIT_STARTUP) from e
 
 
 def node_summary(node: Node) -> str:

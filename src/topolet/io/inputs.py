@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,39 @@ DEFAULT_TOPOLOGY = "preset:2-numa"
 
 class InputError(ValueError):
     """Bad user input: the message names the file and field."""
+
+
+# -- warnings ------------------------------------------------------------------------------------------
+# The loaders report what the real tools would warn about (a configuration's unknown fields and
+# feature gates, manifests' unknown fields under --validate=warn) through one function, so that
+# every command shows them. The default handler prints "Warning: ..." on standard error, once per
+# message and process; tests and embedding code may install another.
+
+WarningHandler = Callable[[str], None]
+_seen_warnings: set[str] = set()
+
+
+def _print_warning(message: str) -> None:
+    if message in _seen_warnings:
+        return
+    _seen_warnings.add(message)
+    print(f"Warning: {message}", file=sys.stderr, flush=True)
+
+
+_warning_handler: WarningHandler = _print_warning
+
+
+def warn(message: str) -> None:
+    """Report a warning about the user's input (see the handler above)."""
+    _warning_handler(message)
+
+
+def set_warning_handler(handler: WarningHandler | None) -> WarningHandler:
+    """Install ``handler`` (None: the default, printing on stderr); returns the previous one."""
+    global _warning_handler
+    previous = _warning_handler
+    _warning_handler = handler or _print_warning
+    return previous
 
 
 def read_text(path: str | Path) -> str:
@@ -111,12 +145,15 @@ def load_kubelet_config_file(path: str | Path | None) -> KubeletConfig:
         source = "embedded kubelet-config.yaml"
     else:
         text = read_text(path)
-        source = str(path)
+        source = config_source(path)
     data = parse_mapping(text, source)
     try:
-        return load_kubelet_config(data, source)
+        cfg = load_kubelet_config(data, source)
     except (KubeletConfigError, QuantityError) as e:
         raise InputError(str(e) if source in str(e) else f"{source}: {e}") from e
+    for w in cfg.warnings:
+        warn(w)
+    return cfg
 
 
 @dataclass(slots=True)
@@ -189,3 +226,74 @@ def embedded_pod_path() -> str:
 
 def to_json(data: Any) -> str:
     return json.dumps(data, indent=2, sort_keys=False)
+
+
+# -- where a kubelet refusal comes from ----------------------------------------------------------------
+
+
+def refusal_field(message: str, cfg: KubeletConfig, stage: str | None = None) -> str | None:
+    """The configuration field a kubelet start-up refusal is about (None: several, or none in particular).
+
+    The kubelet's texts name a policy, an option, a resource or a threshold; this
+    finds the field of ``cfg`` that holds it, so that a message can say where
+    it comes from (``kubelet.yaml: memoryManagerPolicy: unknown policy: "12"``).
+    Messages of ``ValidateKubeletConfiguration`` name their fields already.
+    """
+    if stage == "feature-gates":
+        return "featureGates"
+    if message.startswith("invalid configuration:") or message.startswith("["):
+        return None
+    if message.startswith(("unknown policy: ", "policy ")):
+        value = message.split('"')[1] if '"' in message else ""
+        for name, v in (
+            ("cpuManagerPolicy", cfg.cpu_manager_policy),
+            ("memoryManagerPolicy", cfg.memory_manager_policy),
+            ("topologyManagerPolicy", cfg.topology_manager_policy),
+        ):
+            if v == value:
+                return name
+    if message.startswith("unknown scope"):
+        return "topologyManagerScope"
+    if "option" in message.lower():
+        for name, opts in (
+            ("cpuManagerPolicyOptions", cfg.cpu_manager_policy_options),
+            ("topologyManagerPolicyOptions", cfg.topology_manager_policy_options),
+        ):
+            if any(f'"{k}"' in message for k in opts):
+                return name
+        if "CPU Manager" in message or "static policy options" in message or "None policy" in message:
+            return "cpuManagerPolicyOptions"
+        if "Topology Manager" in message or "topologymanager" in message:
+            return "topologyManagerPolicyOptions"
+    if "NUMA Nodes" in message:
+        return "topologyManagerPolicyOptions"
+    if "eviction" in message:
+        return "evictionHard"
+    if "reserved memory" in message or "determined by Node Allocatable" in message or "system reserved" in message:
+        return "reservedMemory"
+    if "reservedSystemCPUs" in message or "reserved cpus" in message.lower():
+        return "reservedSystemCPUs"
+    if "reserve" in message or "resource" in message:
+        for name, m in (("kubeReserved", cfg.kube_reserved), ("systemReserved", cfg.system_reserved)):
+            if any(f'"{k}"' in message for k in m):
+                return name
+        if cfg.reserved_system_cpus and "CPU" in message:
+            return "reservedSystemCPUs"
+        if "cpumanager" in message or "Expected capacity >= reservation" in message:
+            return "kubeReserved/systemReserved"
+    return None
+
+
+def refusal_message(source: str, cfg: KubeletConfig, err: Exception) -> str:
+    """``SOURCE: FIELD: the kubelet refuses to start with this configuration: <the kubelet's text>``."""
+    message = str(err)
+    where = refusal_field(message, cfg, getattr(err, "stage", None))
+    head = f"{source}: {where}: " if where else f"{source}: "
+    return f"{head}the kubelet refuses to start with this configuration: {message}"
+
+
+def config_source(path: str | Path | None) -> str:
+    """How messages name a configuration given as ``--config PATH`` (None: the embedded one)."""
+    if path is None:
+        return "embedded kubelet-config.yaml"
+    return "<stdin>" if str(path) == "-" else str(path)

@@ -40,7 +40,17 @@ from topolet.engine.result import AdmitResult
 from topolet.engine.startup import startup_checks
 from topolet.io import yamlio
 from topolet.io.checkpoint import CheckpointError, go_quote, load_cpu_checkpoint, load_memory_checkpoint
-from topolet.io.inputs import InputError, load_kubelet_config_file, load_topology_arg, parse_mapping, read_text
+from topolet.io.inputs import (
+    InputError,
+    load_kubelet_config_file,
+    load_topology_arg,
+    parse_mapping,
+    read_text,
+    refusal_message,
+)
+from topolet.io.inputs import (
+    config_source as config_source_name,
+)
 from topolet.io.quota import QuotaError, ResourceQuota, quota_from_object, quota_to_object
 from topolet.io.statefile import DirLock, StateFileError, commit_files
 from topolet.model.features import POD_LEVEL_RESOURCE_MANAGERS
@@ -563,7 +573,7 @@ def init_node(
     try:
         node = start_kubelet(d, topology, config, None, None)
     except NodeStartError as e:
-        raise NodeStartError(f"the kubelet refuses to start with this configuration: {e.message}") from e
+        raise NodeStartError(refusal_message(config_source_name(config_path), config, e.__cause__ or e)) from e
     if d.exists() and not d.is_dir():
         raise NodeDirError(f"{d}: exists and is not a directory")
     replaced = False
@@ -625,4 +635,6 @@ def init_node(
             )
     except StateFileError as e:
         raise NodeDirError(str(e)) from e
-    return InitResult(nd, replaced, list(node.plan.warnings))
+    # the configuration's own warnings (unknown fields, feature gates) were reported when it was read
+    reported = " ".join(config.warnings)
+    return InitResult(nd, replaced, [w for w in node.plan.warnings if w not in reported])
