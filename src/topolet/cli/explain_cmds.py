@@ -14,7 +14,9 @@ from rich.text import Text
 from topolet.engine.errors import StartupError
 from topolet.engine.node import Node, NodeError
 from topolet.io.inputs import (
+    VALIDATE_HELP,
     InputError,
+    check_validate,
     config_source,
     embedded_pod_path,
     load_kubelet_config_file,
@@ -97,8 +99,8 @@ def load_node(node_dir: str | None, topology: str | None, config: str | None) ->
     return node, where
 
 
-def _load_raw_pods(files: list[str], node: Node) -> list[Pod]:
-    return load_pods(files, node.gates)
+def _load_raw_pods(files: list[str], node: Node, validate: str = "strict") -> list[Pod]:
+    return load_pods(files, node.gates, validate)
 
 
 def _console(*, soft_wrap: bool = False) -> Console:
@@ -127,6 +129,7 @@ def register(app: typer.Typer) -> None:
         config: str | None = typer.Option(None, "--config", help=CONFIG_HELP),
         output: str = typer.Option("text", "--output", "-o", help="text or json."),
         no_suggest: bool = typer.Option(False, "--no-suggest", help="Do not search for changes that make it fit."),
+        validate: str = typer.Option("strict", "--validate", help=VALIDATE_HELP),
     ) -> None:
         """Explain an admission step by step in the kubelet's terms: scope and policy, each hint provider's hints
         and why, the merged hint and verdict, how the CPUs were taken, or why it was rejected and what (verified by
@@ -138,8 +141,9 @@ def register(app: typer.Typer) -> None:
         if output not in ("text", "json"):
             _fail(f"--output {output}: must be text or json")
         try:
+            check_validate(validate)
             node, where = load_node(node_dir, topology, config)
-            pods = _load_raw_pods(files, node)
+            pods = _load_raw_pods(files, node, validate)
             expls, _after = explain_pods(node, pods, suggest=not no_suggest)
         except (CommandError, InputError, NodeError) as e:
             _fail(str(e))
@@ -163,6 +167,7 @@ def register(app: typer.Typer) -> None:
         config: str | None = typer.Option(None, "--config", help=CONFIG_HELP),
         output: str = typer.Option("text", "--output", "-o", help="text or json."),
         width: int | None = typer.Option(None, "--width", help="Width in columns (default: the terminal's)."),
+        validate: str = typer.Option("strict", "--validate", help=VALIDATE_HELP),
     ) -> None:
         """Draw the node: sockets → NUMA nodes → cores → threads, each CPU marked by its owner (reserved, the
         node's shared pool, a container's exclusive CPUs, a pod's shared pool or bubble), and memory per NUMA node
@@ -174,10 +179,11 @@ def register(app: typer.Typer) -> None:
         if output not in ("text", "json"):
             _fail(f"--output {output}: must be text or json")
         try:
+            check_validate(validate)
             node, _where = load_node(node_dir, topology, config)
             rejected: list[str] = []
             if files:
-                pods = _load_raw_pods(files, node)
+                pods = _load_raw_pods(files, node, validate)
                 expls, node = explain_pods(node, pods, suggest=False)
                 rejected = [f"{e.pod}: {e.reason}: {e.message}" for e in expls if not e.admitted]
         except (CommandError, InputError, NodeError) as e:
@@ -208,6 +214,7 @@ def register(app: typer.Typer) -> None:
             help="Show the workload with pod-level budgets and in the per-container model side by side "
             "(without -f: the seed article's pod).",
         ),
+        validate: str = typer.Option("strict", "--validate", help=VALIDATE_HELP),
     ) -> None:
         """Write one self-contained HTML file (inline CSS and SVG, no network): an SVG map of the node, memory per
         NUMA node, a table of pods and containers with their cpusets and NUMA memory, and the explanation of
@@ -219,10 +226,11 @@ def register(app: typer.Typer) -> None:
         from topolet.render.html import ReportSide, html_report
 
         try:
+            check_validate(validate)
             node, where = load_node(node_dir, topology, config)
             if compare and not files:
                 files = [embedded_pod_path()]
-            pods = _load_raw_pods(files, node) if files else []
+            pods = _load_raw_pods(files, node, validate) if files else []
             if compare:
                 sides = []
                 for m in compare_models(node, pods):

@@ -21,7 +21,7 @@ from rich.console import Console, RenderableType
 
 from topolet.cli import node_exec
 from topolet.io import yamlio
-from topolet.io.inputs import InputError, load_objects
+from topolet.io.inputs import VALIDATE_HELP, InputError, check_validate, load_objects
 from topolet.io.statefile import StateFileError
 from topolet.nodedir import api
 from topolet.nodedir.pods import StoredPod
@@ -259,9 +259,10 @@ def node_reconfigure(
 # --------------------------------------------------------------------------- apply
 
 
-def _load_planned(files: list[str], namespace: str | None, nd: NodeDir) -> list[api.Planned]:
+def _load_planned(files: list[str], namespace: str | None, nd: NodeDir, validate: str = "ignore") -> list[api.Planned]:
+    """The objects of the files; ``validate``: field validation (kubectl delete -f does none)."""
     try:
-        objs = load_objects(files)
+        objs = load_objects(files, validate)
         gates = nd.node.gates if nd.node is not None else nd.config.feature_gates
         planned = api.plan_objects(objs, namespace, gates)
     except InputError as e:
@@ -285,6 +286,7 @@ def apply_cmd(
         False, "--fail-on-rejection", help="Exit 2 when the kubelet rejects a pod (kubectl itself exits 0)."
     ),
     node_dir: str | None = typer.Option(None, "--node", help=NODE_HELP),
+    validate: str = typer.Option("strict", "--validate", help=VALIDATE_HELP),
 ) -> None:
     """Create pods (workloads expand to their pods), ResourceQuotas and Namespaces on the node.
 
@@ -292,8 +294,12 @@ def apply_cmd(
     kubelet's reason and message; a rejected pod stays as Failed and holds no resources.
     """
     _check_output(output, ("name", "json", "yaml"))
+    try:
+        check_validate(validate)
+    except InputError as e:
+        _fail(str(e))
     with _node(node_dir, write=True) as nd:
-        planned = _load_planned(filename, namespace, nd)
+        planned = _load_planned(filename, namespace, nd, validate)
         outcomes = api.apply(nd, planned)
         if any(o.action in ("created", "configured") for o in outcomes):
             _save(nd)

@@ -15,7 +15,9 @@ from topolet.engine.node import Node, NodeError
 from topolet.engine.result import AdmitResult
 from topolet.io import yamlio
 from topolet.io.inputs import (
+    VALIDATE_HELP,
     InputError,
+    check_validate,
     config_source,
     embedded_pod_path,
     load_kubelet_config_file,
@@ -140,10 +142,16 @@ def _bits(b: int) -> list[int]:
     return out
 
 
-def run_predict(files: list[str], topology: str | None, config: str | None, output: Output) -> None:
+def run_predict(
+    files: list[str], topology: str | None, config: str | None, output: Output, validate: str = "strict"
+) -> None:
+    try:
+        check_validate(validate)
+    except InputError as e:
+        raise fail(str(e), EXIT_INPUT) from e
     node = build_node(topology, config)
     try:
-        pods = load_pods(files, node.gates)
+        pods = load_pods(files, node.gates, validate)
     except InputError as e:
         raise fail(str(e), EXIT_INPUT) from e
     results: list[AdmitResult] = []
@@ -174,13 +182,14 @@ def register(app: typer.Typer) -> None:
         topology: str = typer.Option(None, "--topology", "-t", help=TOPOLOGY_HELP),
         config: str = typer.Option(None, "--config", "-c", help=CONFIG_HELP),
         output: Output = typer.Option(Output.table, "-o", "--output", help="Output format."),
+        validate: str = typer.Option("strict", "--validate", help=VALIDATE_HELP),
     ) -> None:
         """Would a fresh node admit these pods (in order), and what would each container get?
 
         Exit status: 0 all admitted, 1 bad input, 2 the kubelet refuses the configuration,
         3 a pod was rejected (by the API server or the kubelet).
         """
-        run_predict(filename, topology, config, output)
+        run_predict(filename, topology, config, output, validate)
 
     @app.command("demo")
     def demo(

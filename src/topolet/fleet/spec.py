@@ -35,7 +35,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
 
-from topolet.io.inputs import InputError, load_topology_arg, load_topology_file, parse_mapping, read_text
+from topolet.io.inputs import InputError, load_topology_arg, load_topology_file, parse_mapping, read_text, warn
 from topolet.model.features import FeatureGates
 from topolet.model.kubelet_config import KubeletConfig, KubeletConfigError, load_kubelet_config
 from topolet.model.quantity import QuantityError
@@ -249,12 +249,25 @@ def fleet_from_mapping(data: dict[str, Any], source: str, base: Path | None = No
         topo, tsrc = _pool_topology(p, where, source, base)
         kube, ksrc = _pool_kubelet(p, where, source, base)
         pool = PoolSpec(p.name, p.count, topo, tsrc, kube, ksrc, dict(p.labels))
-        pool.config()  # decodes, or names the field
+        for w in pool.config().warnings:  # decodes, or names the field
+            warn(w)
         pools.append(pool)
     variants = {
         name: VariantSpec(name, v.description, dict(v.kubelet), v.workload, v.scoring, v.numaAware, v.recreate)
         for name, v in model.variants.items()
     }
+    for v in variants.values():
+        if v.kubelet:
+            for pool in pools:
+                try:
+                    cfg = pool.config(v.kubelet)
+                except InputError:
+                    continue  # reported where the variant runs, as before
+                base = {w.replace(pool.kubelet_source, "", 1) for w in pool.config().warnings}
+                patched = pool.kubelet_source + " (patched by the variant)"
+                for w in cfg.warnings:
+                    if w.replace(patched, "", 1) not in base:
+                        warn(f"variant {v.name}: {w}")
     sched = SchedulerSettings(model.scheduler.scoring, model.scheduler.numaAware, model.scheduler.recreate)
     gates = FeatureGates(dict(model.apiServer.featureGates))
     return FleetSpec(model.name, source, pools, sched, gates, variants)

@@ -342,7 +342,7 @@ def _manifest_part(lo: LoadedObject) -> ManifestPart:
     return ManifestPart(lo.source, t, [p.name for p in pods])
 
 
-def _mix_spec(data: dict[str, Any], source: str) -> MixSpec:
+def _mix_spec(data: dict[str, Any], source: str, validate: str = "strict") -> MixSpec:
     try:
         model = _Mix.model_validate(data)
     except ValidationError as e:
@@ -367,7 +367,7 @@ def _mix_spec(data: dict[str, Any], source: str) -> MixSpec:
             path = Path(e.manifest)
             path = path if path.is_absolute() else base / path
             try:
-                parts = [_manifest_part(lo) for lo in load_objects([str(path)])]
+                parts = [_manifest_part(lo) for lo in load_objects([str(path)], validate)]
             except InputError as err:
                 raise InputError(f"{where}.manifest: {err}") from err
             parts = [p for p in parts if p.names]
@@ -393,12 +393,15 @@ def _mix_spec(data: dict[str, Any], source: str) -> MixSpec:
     )
 
 
-def load_workload(paths: list[str]) -> list[WorkloadSource]:
-    """The workload sources of ``-f`` paths, in order (manifests and ``WorkloadMix`` documents)."""
+def load_workload(paths: list[str], validate: str = "strict") -> list[WorkloadSource]:
+    """The workload sources of ``-f`` paths, in order (manifests and ``WorkloadMix`` documents).
+
+    ``validate`` is kubectl's ``--validate`` for the manifests (see :func:`topolet.io.inputs.load_objects`).
+    """
     sources: list[WorkloadSource] = []
-    for lo in load_objects(paths):
+    for lo in load_objects(paths, validate):
         if isinstance(lo.obj, dict) and lo.obj.get("kind") == MIX_KIND:
-            sources.append(_mix_spec(lo.obj, lo.source))
+            sources.append(_mix_spec(lo.obj, lo.source, validate))
         elif isinstance(lo.obj, dict) and lo.obj.get("kind") in ("ResourceQuota", "Namespace"):
             continue
         else:

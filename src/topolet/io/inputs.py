@@ -16,7 +16,13 @@ from typing import Any
 from topolet.io import yamlio
 from topolet.model.features import FeatureGates
 from topolet.model.kubelet_config import KubeletConfig, KubeletConfigError, load_kubelet_config
-from topolet.model.manifest import ManifestError, load_documents, pods_from_object
+from topolet.model.manifest import (
+    ManifestError,
+    field_validation,
+    load_documents,
+    pods_from_object,
+    validation_mode,
+)
 from topolet.model.pod import Pod
 from topolet.model.presets import PresetError, preset_from_arg
 from topolet.model.quantity import QuantityError
@@ -182,14 +188,34 @@ def manifest_files(paths: list[str]) -> list[str]:
     return out
 
 
-def load_objects(paths: list[str]) -> list[LoadedObject]:
-    """Every Kubernetes object in the files (multi-document YAML, JSON, ``kind: List``)."""
+VALIDATE_HELP = (
+    "Field validation, as kubectl's: strict (or true: unknown fields are an error), warn (print them and go on), "
+    "ignore (or false)."
+)
+
+
+def check_validate(value: str) -> str:
+    """A ``--validate`` value as kubectl takes it (strict/true, warn, ignore/false), or InputError."""
+    try:
+        return validation_mode(value)
+    except ValueError as e:
+        raise InputError(f"--validate: {e}") from None
+
+
+def load_objects(paths: list[str], validate: str = "strict") -> list[LoadedObject]:
+    """Every Kubernetes object in the files (multi-document YAML, JSON, ``kind: List``).
+
+    ``validate`` is kubectl's ``--validate``: with ``strict`` (the default) an
+    object with unknown fields is refused, with ``warn`` they are reported
+    through :func:`warn`, with ``ignore`` dropped silently.
+    """
+    mode = check_validate(validate)
     out: list[LoadedObject] = []
     for f in manifest_files(paths):
         source = "<stdin>" if f == "-" else f
         text = read_text(f)
         try:
-            docs = load_documents(text, source)
+            docs = load_documents(text, source, field_validation(source, mode, warn))
         except ManifestError as e:
             raise InputError(str(e)) from e
         out.extend(LoadedObject(source, d) for d in docs)
@@ -208,9 +234,9 @@ def pods_from_objects(objs: list[LoadedObject], gates: FeatureGates) -> list[Pod
     return pods
 
 
-def load_pods(paths: list[str], gates: FeatureGates) -> list[Pod]:
+def load_pods(paths: list[str], gates: FeatureGates, validate: str = "strict") -> list[Pod]:
     """Pods (workload objects expanded to their replicas) as written, before API defaulting."""
-    return pods_from_objects([o for o in load_objects(paths) if _is_workload(o.obj)], gates)
+    return pods_from_objects([o for o in load_objects(paths, validate) if _is_workload(o.obj)], gates)
 
 
 def _is_workload(obj: dict[str, Any]) -> bool:

@@ -46,9 +46,11 @@ __all__ = [
     "ManifestError",
     "PodInvalidError",
     "admit_to_api",
+    "field_validation",
     "load_documents",
     "load_pods",
     "pods_from_object",
+    "validation_mode",
 ]
 
 
@@ -307,7 +309,10 @@ def _expand(obj: dict[str, Any], label: str, source: str, out: list[tuple[str, d
         _expand(item, sub, source, out)
 
 
-def _load_labelled(text: str, source: str) -> list[tuple[str, dict[str, Any]]]:
+DocumentCheck = Callable[[str, dict[str, Any]], None]
+
+
+def _load_labelled(text: str, source: str, check: DocumentCheck | None = None) -> list[tuple[str, dict[str, Any]]]:
     out: list[tuple[str, dict[str, Any]]] = []
     for i, doc in enumerate(_parse(text, source), 1):
         if doc is None:
@@ -316,13 +321,64 @@ def _load_labelled(text: str, source: str) -> list[tuple[str, dict[str, Any]]]:
             raise ManifestError(
                 f"{source}: document {i}: expected a mapping (a Kubernetes object), got {_describe(doc)}"
             )
+        if check is not None:
+            check(f"document {i}", doc)
         _expand(doc, f"document {i}", source, out)
     return out
 
 
-def load_documents(text: str, source: str) -> list[dict[str, Any]]:
-    """The objects in a YAML/JSON text, ``List`` objects expanded, empty documents skipped."""
-    return [obj for _, obj in _load_labelled(text, source)]
+def load_documents(text: str, source: str, check: DocumentCheck | None = None) -> list[dict[str, Any]]:
+    """The objects in a YAML/JSON text, ``List`` objects expanded, empty documents skipped.
+
+    ``check(label, document)`` is called on each document before its
+    expansion (field validation); it may raise :class:`ManifestError`.
+    """
+    return [obj for _, obj in _load_labelled(text, source, check)]
+
+
+VALIDATE_MODES = ("strict", "warn", "ignore")
+
+
+def validation_mode(value: str) -> str:
+    """kubectl's ``--validate`` value: strict (or true), warn, ignore (or false); ValueError otherwise."""
+    v = value.strip().lower()
+    if v == "true":
+        return "strict"
+    if v == "false":
+        return "ignore"
+    if v in VALIDATE_MODES:
+        return v
+    raise ValueError(f'invalid - validate option "{value}"; must be one of: strict (or true), warn, ignore (or false)')
+
+
+def field_validation(source: str, mode: str, warn: Callable[[str], None]) -> DocumentCheck | None:
+    """The API server's field validation of a document, as ``kubectl apply --validate=MODE`` asks for it.
+
+    ``strict``: a document with unknown fields is refused (:class:`ManifestError`
+    naming the file, the object and every unknown field path, with a "did you
+    mean"); ``warn``: each unknown field is passed to ``warn`` and the object is
+    used; ``ignore``: nothing is checked.
+    """
+    if mode == "ignore":
+        return None
+    from topolet.model.api_fields import unknown_fields
+
+    def check(label: str, doc: dict[str, Any]) -> None:
+        unknown = unknown_fields(doc)
+        if not unknown:
+            return
+        kind = doc.get("kind")
+        what = f"{label} ({_label(kind, doc)})" if isinstance(kind, str) and kind else label
+        if mode == "strict":
+            fields = ", ".join(f"unknown field {u}" for u in unknown)
+            raise ManifestError(
+                f"{source}: {what}: strict decoding error: {fields} "
+                "(rejected as kubectl's default --validate=strict does; --validate=warn or ignore accepts it)"
+            )
+        for u in unknown:
+            warn(f"{source}: {what}: unknown field {u}")
+
+    return check
 
 
 # -- objects to pods ------------------------------------------------------------------

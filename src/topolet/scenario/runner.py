@@ -136,6 +136,15 @@ def _build_inputs(node_spec: dict[str, Any], where: str) -> tuple[Topology, Kube
     return topology, config
 
 
+def _report_warnings(sc: Scenario, config: KubeletConfig) -> None:
+    """What the kubelet would log about the scenario's configuration (unknown fields, feature gates)."""
+    if config.warnings:
+        from topolet.io.inputs import warn
+
+        for w in config.warnings:
+            warn(f"{sc.file}: {sc.name}: {w}")
+
+
 def _run(sc: Scenario, res: ScenarioResult) -> None:
     doc = sc.doc
     if "_invalid" in doc:
@@ -151,6 +160,7 @@ def _run(sc: Scenario, res: ScenarioResult) -> None:
     spec = _require_mapping(doc.get("spec"), "spec")
     node_spec = _require_mapping(spec.get("node"), "spec.node")
     topology, config = _build_inputs(node_spec, "spec.node")
+    _report_warnings(sc, config)
     node_expect = node_spec.get("expect") or {}
     steps = spec.get("steps") or []
     if not isinstance(steps, list):
@@ -314,6 +324,7 @@ def _step_restart(
             config = load_kubelet_config(body["kubelet"], f"spec.steps[{i}].restart.kubelet")
         except (KubeletConfigError, QuantityError) as e:
             raise ScenarioError(str(e)) from e
+        _report_warnings(sc, config)
     try:
         st.node = restart_node(st.node, config)
         st.config = config
