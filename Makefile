@@ -3,12 +3,12 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint bench clean protos
 
 $(BIN)/topolet: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev,fleet]'
+	$(BIN)/pip install -q -e '.[dev,fleet,realnode,cluster]'
 	touch $@
 
 setup: $(BIN)/topolet
@@ -26,6 +26,11 @@ test: setup lint
 
 bench: setup
 	$(BIN)/python benchmarks/admission.py
+
+# Regenerate the PodResources / CRI gRPC modules from src/topolet/realnode/proto/*.proto
+protos: setup
+	cd src && ../$(BIN)/python -m grpc_tools.protoc -I . --python_out=. --grpc_python_out=. --pyi_out=. \
+		topolet/realnode/proto/podresources_v1.proto topolet/realnode/proto/cri_v1.proto
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

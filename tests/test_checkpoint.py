@@ -495,7 +495,7 @@ def test_bad_versions() -> None:
     with pytest.raises(ValueError):
         dump_cpu_checkpoint(CPUManagerState(), 1)
     with pytest.raises(ValueError):
-        dump_memory_checkpoint(MemoryManagerState(), 3)
+        dump_memory_checkpoint(MemoryManagerState(), 4)
 
 
 # --------------------------------------------------------------------------- checksum rules

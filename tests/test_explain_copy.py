@@ -81,7 +81,7 @@ def test_explanations_agree_with_the_engine_on_the_named_corpus() -> None:
         spec = sc.doc.get("spec") or {}
         topo, cfg = _build_inputs(spec["node"], "spec.node")
         try:
-            node = Node(topo, cfg)
+            node = Node(topo, cfg, admission=spec["node"].get("admission", "resourceManagers"))
         except Exception:
             continue
         for i, step in enumerate(spec.get("steps") or []):

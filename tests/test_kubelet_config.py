@@ -34,6 +34,11 @@ DATA = Path(__file__).resolve().parent.parent / "src" / "topolet" / "data"
 # -- loading ----------------------------------------------------------------------------------
 
 
+def _go(what: str, field: str, go_type: str) -> str:
+    """The Go decoder's message for a value of the wrong JSON type."""
+    return f"json: cannot unmarshal {what} into Go struct field KubeletConfiguration.{field} of type {go_type}"
+
+
 def test_empty_config_gets_the_1_36_defaults() -> None:
     cfg = load_kubelet_config({})
     assert cfg.cpu_manager_policy == "none"
@@ -228,44 +233,44 @@ def test_reserved_memory_quantities() -> None:
         ({"apiVersion": "v1"}, "apiVersion"),
         (
             {"featureGates": ["PodLevelResources"]},
-            "featureGates: json: cannot unmarshal array into Go struct field KubeletConfiguration.featureGates of type map[string]bool",
+            "featureGates" + ": " + _go("array", "featureGates", "map[string]bool"),
         ),
         (
             {"featureGates": {"PodLevelResources": "true"}},
-            "featureGates.PodLevelResources: json: cannot unmarshal string into Go struct field KubeletConfiguration.featureGates of type bool",
+            "featureGates.PodLevelResources" + ": " + _go("string", "featureGates", "bool"),
         ),
         (
             {"cpuManagerPolicy": ["static"]},
-            "cpuManagerPolicy: json: cannot unmarshal array into Go struct field KubeletConfiguration.cpuManagerPolicy of type string",
+            "cpuManagerPolicy" + ": " + _go("array", "cpuManagerPolicy", "string"),
         ),
         (
             {"cpuManagerPolicyOptions": "full-pcpus-only"},
-            "cpuManagerPolicyOptions: json: cannot unmarshal string into Go struct field KubeletConfiguration.cpuManagerPolicyOptions of type map[string]string",
+            "cpuManagerPolicyOptions" + ": " + _go("string", "cpuManagerPolicyOptions", "map[string]string"),
         ),
         (
             {"kubeReserved": {"cpu": {"a": 1}}},
-            "kubeReserved.cpu: json: cannot unmarshal object into Go struct field KubeletConfiguration.kubeReserved of type string",
+            "kubeReserved.cpu" + ": " + _go("object", "kubeReserved", "string"),
         ),
         (
             {"evictionHard": ["memory.available<100Mi"]},
-            "evictionHard: json: cannot unmarshal array into Go struct field KubeletConfiguration.evictionHard of type map[string]string",
+            "evictionHard" + ": " + _go("array", "evictionHard", "map[string]string"),
         ),
         (
             {"reservedMemory": {"numaNode": 0}},
-            "reservedMemory: json: cannot unmarshal object into Go struct field KubeletConfiguration.reservedMemory of type []v1beta1.MemoryReservation",
+            "reservedMemory" + ": " + _go("object", "reservedMemory", "[]v1beta1.MemoryReservation"),
         ),
         (
             {"reservedMemory": [{"numaNode": "0", "limits": {}}]},
-            "reservedMemory[0].numaNode: json: cannot unmarshal string into Go struct field KubeletConfiguration.reservedMemory.numaNode of type int32",
+            "reservedMemory[0].numaNode" + ": " + _go("string", "reservedMemory.numaNode", "int32"),
         ),
         (
             {"reservedMemory": [{"numaNode": True}]},
-            "reservedMemory[0].numaNode: json: cannot unmarshal bool into Go struct field KubeletConfiguration.reservedMemory.numaNode of type int32",
+            "reservedMemory[0].numaNode" + ": " + _go("bool", "reservedMemory.numaNode", "int32"),
         ),
         ({"reservedMemory": [{"numaNode": 2**31}]}, "reservedMemory[0].numaNode"),
         (
             {"reservedMemory": [{"numaNode": 0, "limits": [1]}]},
-            "reservedMemory[0].limits: json: cannot unmarshal array into Go struct field KubeletConfiguration.reservedMemory.limits of type map[string]resource.Quantity",
+            "reservedMemory[0].limits" + ": " + _go("array", "reservedMemory.limits", "map[string]resource.Quantity"),
         ),
         (
             {"reservedMemory": [{"numaNode": 0, "limits": {"memory": "1GB"}}]},
@@ -277,7 +282,7 @@ def test_reserved_memory_quantities() -> None:
         ),
         (
             {"mergeDefaultEvictionSettings": "yes"},
-            "mergeDefaultEvictionSettings: json: cannot unmarshal string into Go struct field KubeletConfiguration.mergeDefaultEvictionSettings of type bool",
+            "mergeDefaultEvictionSettings" + ": " + _go("string", "mergeDefaultEvictionSettings", "bool"),
         ),
     ],
 )

@@ -8,7 +8,6 @@ as multisets.
 from __future__ import annotations
 
 import copy
-import time
 from itertools import combinations
 
 import pytest
@@ -1415,12 +1414,10 @@ def test_calculate_hints_matches_a_literal_port(case) -> None:
     assert got == reference_calculate_hints(ms, reusable, requested)
 
 
-def test_calculate_hints_on_sixteen_numa_nodes_is_fast() -> None:
+def test_calculate_hints_on_sixteen_numa_nodes() -> None:
+    # (speed is measured by benchmarks/large_numa.py, never in a timed test)
     ms = {i: N(T(4 * GB, 4 * GB, 0, 0, 4 * GB), T(GB, GB, 0, 0, GB), [i]) for i in range(16)}
     p, _ = make(R512)
-    start = time.perf_counter()
     hints = p._calculate_hints(ms, "pod", {MEM: 6 * GB, HP1G: 2 * GB})
-    elapsed = time.perf_counter() - start
     assert len(hints[MEM]) == 2**16 - 1 - 16
     assert sum(h.preferred for h in hints[MEM]) == 120
-    assert elapsed < 2.0

@@ -51,9 +51,9 @@ def test_cmd(
 
 
 def _register_all() -> None:
-    from topolet.cli import explain_cmds, fleet_cmds, node_cmds, predict_cmds
+    from topolet.cli import cluster_cmds, explain_cmds, fleet_cmds, node_cmds, predict_cmds
 
-    for mod in (predict_cmds, node_cmds, explain_cmds, fleet_cmds):
+    for mod in (predict_cmds, node_cmds, explain_cmds, fleet_cmds, cluster_cmds):
         mod.register(app)
 
 

@@ -186,10 +186,29 @@ def node_init(
         False, "--force", help="Replace an existing node in DIRECTORY (its pods are discarded)."
     ),
     node_dir: str | None = typer.Option(None, "--node", help="Same as DIRECTORY."),
+    kubelet_version: str = typer.Option(
+        "1.36",
+        "--kubelet-version",
+        help="The checkpoint formats the node's kubelet writes: 1.36 (CPU V3/V2, memory V2/V1) or 1.37 "
+        "(CPU V4, memory V3).",
+    ),
+    from_capture: str | None = typer.Option(
+        None,
+        "--from-capture",
+        help="A bundle of `topolet node capture`: the node's topology, kubelet configuration, checkpoints "
+        "and pods are taken from it.",
+    ),
 ) -> None:
     """Create a node: its topology, kubelet configuration and fresh kubelet checkpoints."""
+    if from_capture is not None:
+        from topolet.cli import realnode_cmds
+
+        realnode_cmds.init_from_capture(directory or node_dir, from_capture, topology, config, name, force)
+        return
     try:
-        res = init_node(directory or node_dir, topology, config, name=name, force=force)
+        res = init_node(
+            directory or node_dir, topology, config, name=name, force=force, kubelet_version=kubelet_version
+        )
     except NodeDirError as e:
         _fail(e.message)
     for w in res.warnings:
@@ -635,6 +654,9 @@ def register(app: typer.Typer) -> None:
     node_app.command("init")(node_init)
     node_app.command("drain")(node_drain)
     node_app.command("reconfigure")(node_reconfigure)
+    from topolet.cli import realnode_cmds
+
+    realnode_cmds.register(app, node_app)
     app.add_typer(node_app, name="node")
     app.command("apply")(apply_cmd)
     app.command("get")(get_cmd)

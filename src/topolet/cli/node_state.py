@@ -129,7 +129,8 @@ def _text(r: InspectReport, verdict: str | None, topo_label: str | None) -> str:
         return tabwrite("\n".join(lines))
     lines.append(f"Kind:\t{r.kind}")
     if r.version is not None:
-        lines.append(f"Version:\tV{r.version}")
+        written = " (kubelet 1.37 format)" if r.kubelet_136 else ""
+        lines.append(f"Version:\tV{r.version}{written}")
     ck = r.checksum_status
     if ck == "verified":
         ck = f"verified ({r.checksum})"
@@ -158,6 +159,8 @@ def _text(r: InspectReport, verdict: str | None, topo_label: str | None) -> str:
         else:
             verdict136 = f"refuses it: {on}"
         lines.append(f"Kubelet 1.36:\t{verdict136}")
+    if r.kubelet_136:
+        lines.append(f"1.36 reads:\t{r.kubelet_136}")
     if verdict is not None:
         lines.append(f"Node's Kubelet:\t{'starts with it' if not verdict else 'refuses to start: ' + verdict}")
     if r.consistent is not None:

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from topolet.engine.errors import StartupError
-from topolet.engine.node import Node, NodeError
+from topolet.engine.node import ADMISSION_FULL, ADMISSION_RESOURCE_MANAGERS, Node, NodeError
 from topolet.engine.result import AdmitResult
 from topolet.io import yamlio
 from topolet.io.inputs import (
@@ -64,14 +64,41 @@ def fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
-def build_node(topology: str | None, config: str | None) -> Node:
+class Admission(StrEnum):
+    full = "full"
+    resource_managers = "resource-managers"
+
+
+ADMISSION_HELP = (
+    "full: the kubelet's whole admission (sysctls, resource managers, node-fit predicates: OutOfpods, "
+    "OutOfcpu, NodeAffinity, TaintToleration, ...); resource-managers: only the topology, CPU and memory managers."
+)
+
+
+def fit_why_lines(r: AdmitResult) -> list[str]:
+    """Why a later admit handler rejected the pod, and what the resource managers held for it."""
+    from topolet.explain.fit import held_text, one_line_why
+
+    out = []
+    why = one_line_why(r)
+    if why:
+        out.append(f"why: {why}")
+    if r.held is not None:
+        held = held_text(r.held)
+        if held:
+            out.append(held)
+    return out
+
+
+def build_node(topology: str | None, config: str | None, admission: Admission = Admission.full) -> Node:
     try:
         topo = load_topology_arg(topology)
         cfg = load_kubelet_config_file(config)
     except InputError as e:
         raise fail(str(e), EXIT_INPUT) from e
+    mode = ADMISSION_FULL if admission is Admission.full else ADMISSION_RESOURCE_MANAGERS
     try:
-        return Node(topo, cfg)
+        return Node(topo, cfg, admission=mode)
     except StartupError as e:
         raise fail(refusal_message(config_source(config), cfg, e), EXIT_STARTUP) from e
 
@@ -111,6 +138,8 @@ def render_results(console: Console, node: Node, results: list[AdmitResult], wid
             console.print(
                 f"pod/{r.pod.split('/', 1)[1]}: [red]REJECTED[/red] {escape(r.reason)}: {escape(msg)}", highlight=False
             )
+            for line in fit_why_lines(r):
+                console.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
             continue
         head = f"pod/{r.pod.split('/', 1)[1]}: [green]ADMITTED[/green] QoS {r.qos}"
         if r.pod_cpus:
@@ -143,13 +172,18 @@ def _bits(b: int) -> list[int]:
 
 
 def run_predict(
-    files: list[str], topology: str | None, config: str | None, output: Output, validate: str = "strict"
+    files: list[str],
+    topology: str | None,
+    config: str | None,
+    output: Output,
+    admission: Admission = Admission.full,
+    validate: str = "strict",
 ) -> None:
     try:
         check_validate(validate)
     except InputError as e:
         raise fail(str(e), EXIT_INPUT) from e
-    node = build_node(topology, config)
+    node = build_node(topology, config, admission)
     try:
         pods = load_pods(files, node.gates, validate)
     except InputError as e:
@@ -182,6 +216,7 @@ def register(app: typer.Typer) -> None:
         topology: str = typer.Option(None, "--topology", "-t", help=TOPOLOGY_HELP),
         config: str = typer.Option(None, "--config", "-c", help=CONFIG_HELP),
         output: Output = typer.Option(Output.table, "-o", "--output", help="Output format."),
+        admission: Admission = typer.Option(Admission.full, "--admission", help=ADMISSION_HELP),
         validate: str = typer.Option("strict", "--validate", help=VALIDATE_HELP),
     ) -> None:
         """Would a fresh node admit these pods (in order), and what would each container get?
@@ -189,7 +224,7 @@ def register(app: typer.Typer) -> None:
         Exit status: 0 all admitted, 1 bad input, 2 the kubelet refuses the configuration,
         3 a pod was rejected (by the API server or the kubelet).
         """
-        run_predict(filename, topology, config, output, validate)
+        run_predict(filename, topology, config, output, admission, validate)
 
     @app.command("demo")
     def demo(

@@ -10,6 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from topolet.engine.admission import (
+    HANDLER_RESOURCE_MANAGERS,
+    NodeUsage,
+    Rejection,
+    SysctlAllowlist,
+    check_apparmor,
+    check_pod_features,
+    check_predicates,
+)
 from topolet.engine.cpumanager.manager import CPUManager
 from topolet.engine.cpumanager.policy_static import NoneCPUPolicy, StaticCPUPolicy
 from topolet.engine.cpumanager.state import CPUManagerState
@@ -19,22 +28,28 @@ from topolet.engine.memorymanager.manager import MemoryManager
 from topolet.engine.memorymanager.policy_none import NoneMemoryPolicy
 from topolet.engine.memorymanager.policy_static import StaticMemoryPolicy
 from topolet.engine.memorymanager.state import Block, MemoryManagerState
+from topolet.engine.nodestatus import DEFAULT_NODE_NAME, NodeObject, build_node_object
 from topolet.engine.result import (
     EXCLUSIVE,
     NODE_SHARED,
     POD_SHARED,
     AdmitResult,
     ContainerAllocation,
+    HeldAllocation,
     NodeSnapshot,
     NUMAUsage,
 )
 from topolet.engine.startup import StartupPlan, startup_checks
 from topolet.engine.topologymanager.manager import AdmissionTrace, TopologyManager
 from topolet.engine.topologymanager.policy import NUMAInfo, new_policy
-from topolet.model.features import POD_LEVEL_RESOURCE_MANAGERS, FeatureGates
+from topolet.model.features import POD_LEVEL_RESOURCE_MANAGERS, POD_LEVEL_RESOURCES, FeatureGates
 from topolet.model.kubelet_config import KubeletConfig
 from topolet.model.pod import Pod
 from topolet.model.topology import Topology
+
+ADMISSION_FULL = "full"
+ADMISSION_RESOURCE_MANAGERS = "resourceManagers"
+ADMISSION_MODES = (ADMISSION_FULL, ADMISSION_RESOURCE_MANAGERS)
 
 
 class NodeError(ValueError):
@@ -56,12 +71,25 @@ class Node:
         config: KubeletConfig,
         cpu_state: CPUManagerState | None = None,
         memory_state: MemoryManagerState | None = None,
+        *,
+        admission: str = ADMISSION_FULL,
+        name: str = DEFAULT_NODE_NAME,
     ) -> None:
+        if admission not in ADMISSION_MODES:
+            raise ValueError(f"admission must be one of {', '.join(ADMISSION_MODES)}, not {admission!r}")
         self.topology = topology
         self.config = config
+        self.admission = admission
+        self.name = name
         plan: StartupPlan = startup_checks(config, topology)
         self.plan = plan
         self.gates: FeatureGates = plan.gates
+        self.pod_level_resources = self.gates.enabled(POD_LEVEL_RESOURCES)
+        # the Node object the kubelet registers; the sysctl allowlist (NewMainKubelet)
+        self.node_object: NodeObject = build_node_object(name, topology, config, plan.capacity, plan.reservation)
+        self.sysctls = SysctlAllowlist.build(config.allowed_unsafe_sysctls)
+        self.usage = NodeUsage()  # the active pods' requests and host ports (NodeInfo)
+        self.stale: list[tuple[Pod, AdmitResult]] = []  # rejected pods whose allocation awaits the sweep
         self.affinity = AffinityStore()
         numa_info = NUMAInfo(list(topology.numa_ids), {n: topology.numa_nodes[n].distances for n in topology.numa_ids})
         tm_policy = new_policy(config.topology_manager_policy, numa_info, plan.topology_options.prefer_closest_numa)
@@ -103,20 +131,66 @@ class Node:
             self._all_mems |= 1 << n
 
     # -- admission ----------------------------------------------------------------
-    def admit(self, pod: Pod, trace: bool = False) -> AdmitResult:
+    def admit(self, pod: Pod, trace: bool = False, *, settle: bool = True) -> AdmitResult:
         """Admit a pod as stored by the API server (defaulted, QoS stamped).
 
-        A rejected pod leaves no allocation behind.
+        Under ``admission="full"`` the kubelet's admit handlers run in its order
+        (sysctls, the resource managers, the node-fit predicates, AppArmor, pod
+        features) and the first rejection is the answer; under
+        ``"resourceManagers"`` only the resource managers run.
+
+        A pod that the resource managers reject leaves no allocation behind. A pod
+        that they admit and a later handler rejects keeps what they allocated
+        (``result.held``) until their next stale-state sweep: with ``settle``
+        (the default) the sweep runs before this returns, as the kubelet's
+        reconcile loop does; else it stays in :attr:`stale` until
+        :meth:`remove_stale_state` or the next admission.
         """
         if pod.key in self.pods and self.pods[pod.key].result.admitted:
             raise NodeError(f'pod "{pod.key}" already exists on the node')
+        full = self.admission == ADMISSION_FULL
         tr = AdmissionTrace() if trace else None
+
+        def rejected(rej: Rejection) -> AdmitResult:
+            return AdmitResult(
+                pod.key,
+                pod.uid,
+                False,
+                rej.reason,
+                rej.message,
+                pod.qos_class,
+                trace=tr,
+                handler=rej.handler,
+                shortfall=rej.shortfall,
+            )
+
+        if full:
+            rej = self.sysctls.admit(pod)
+            if rej is not None:
+                return rejected(rej)
+        # the CPU and memory managers' Allocate begin with removeStaleState
+        self.remove_stale_state()
         try:
             self.topology_manager.admit(pod, tr)
         except (AdmissionError, AllocationError) as err:
             self._remove_pod_state(pod)
             reason, message = admit_result_of(err)
-            return AdmitResult(pod.key, pod.uid, False, reason, message, pod.qos_class, trace=tr)
+            return AdmitResult(
+                pod.key, pod.uid, False, reason, message, pod.qos_class, trace=tr, handler=HANDLER_RESOURCE_MANAGERS
+            )
+        if full:
+            rej = (
+                check_predicates(pod, self.node_object, (), self.pod_level_resources, self.usage)
+                or check_apparmor(pod)
+                or check_pod_features(pod, self.pod_level_resources)
+            )
+            if rej is not None:
+                result = rejected(rej)
+                result.held = self._held_allocation(pod)
+                self.stale.append((pod, result))
+                if settle:
+                    self.remove_stale_state()
+                return result
         result = AdmitResult(pod.key, pod.uid, True, qos=pod.qos_class, trace=tr)
         result.pod_cpus = self.cpu_manager.state.pod_assignments.get(pod.uid, 0)
         # what each container got, as allocated at admission
@@ -126,7 +200,47 @@ class Node:
         for c in pod.all_containers():
             self.memory_manager.add_container(pod, c)
         self.pods[pod.key] = PodRecord(pod, result)
+        self.usage.update(pod, self.pod_level_resources)
         return result
+
+    def register_running(self, pod: Pod, result: AdmitResult) -> None:
+        """Record a pod that runs already (restored from checkpoints): it counts as active."""
+        old = self.pods.get(pod.key)
+        if old is not None:
+            self.usage.update(old.pod, self.pod_level_resources, -1)
+        self.pods[pod.key] = PodRecord(pod, result)
+        self.usage.update(pod, self.pod_level_resources)
+
+    def check_fit(self, pod: Pod) -> Rejection | None:
+        """The node-fit predicates alone, against the active pods (no allocation, no change)."""
+        return check_predicates(pod, self.node_object, (), self.pod_level_resources, self.usage)
+
+    def _held_allocation(self, pod: Pod) -> HeldAllocation:
+        cs = self.cpu_manager.state
+        cpus = cs.pod_assignments.get(pod.uid, 0)
+        for cset in cs.assignments.get(pod.uid, {}).values():
+            cpus |= cset
+        # only what is out of the shared pool is held (a pod-shared set lies in the bubble)
+        cpus &= ~cs.default_cpuset
+        ms = self.memory_manager.state
+        blocks: list[Block] = []
+        if pod.uid in ms.pod_assignments:
+            blocks = [b.copy() for b in ms.pod_assignments[pod.uid]]
+        else:
+            for bl in ms.assignments.get(pod.uid, {}).values():
+                blocks.extend(b.copy() for b in bl)
+        return HeldAllocation(cpus, blocks)
+
+    def remove_stale_state(self) -> list[AdmitResult]:
+        """The managers' ``removeStaleState`` for the rejected pods still holding an allocation."""
+        swept = []
+        for pod, result in self.stale:
+            self._remove_pod_state(pod)
+            if result.held is not None:
+                result.held.swept = True
+            swept.append(result)
+        self.stale.clear()
+        return swept
 
     def delete(self, key: str) -> Pod:
         """Stop all of the pod's containers and remove it; its CPUs and memory return to the node."""
@@ -134,6 +248,7 @@ class Node:
         if rec is None:
             raise NodeError(f'pod "{key}" not found')
         self._remove_pod_state(rec.pod)
+        self.usage.update(rec.pod, self.pod_level_resources, -1)
         return rec.pod
 
     def _resolve(self, key: str) -> str:

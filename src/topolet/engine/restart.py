@@ -7,7 +7,7 @@ pods on restart, a known bug that topolet does not reproduce.)
 
 from __future__ import annotations
 
-from topolet.engine.node import Node, PodRecord
+from topolet.engine.node import Node
 from topolet.io.checkpoint import (
     cpu_checkpoint_version_for,
     dump_cpu_checkpoint,
@@ -32,8 +32,10 @@ def restart_node(node: Node, config: KubeletConfig) -> Node:
     cpu_bytes, mem_bytes = checkpoint_bytes(node)
     cpu_state = load_cpu_checkpoint(cpu_bytes).state
     mem_state = load_memory_checkpoint(mem_bytes).state
-    new = Node(node.topology, config, cpu_state=cpu_state, memory_state=mem_state)
-    for key, rec in node.pods.items():
+    new = Node(
+        node.topology, config, cpu_state=cpu_state, memory_state=mem_state, admission=node.admission, name=node.name
+    )
+    for rec in node.pods.values():
         pod = rec.pod
         for c in pod.all_containers():
             hint = node.affinity.get_affinity(pod.uid, c.name)
@@ -41,5 +43,5 @@ def restart_node(node: Node, config: KubeletConfig) -> Node:
         result = rec.result
         if result.admitted:
             result.containers = new.container_allocations(pod)
-        new.pods[key] = PodRecord(pod, result)
+        new.register_running(pod, result)
     return new

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from topolet.engine.admission import Shortfall
 from topolet.engine.memorymanager.state import Block, MemoryTable
 from topolet.engine.topologymanager.manager import AdmissionTrace
 from topolet.model.cpuset import format_bits
@@ -33,6 +34,20 @@ class ContainerAllocation:
 
 
 @dataclass(slots=True)
+class HeldAllocation:
+    """What the resource managers allocated for a pod that a later admit handler rejected.
+
+    The kubelet keeps it in the managers' state until their next stale-state
+    sweep (``removeStaleState``: the CPU manager's reconcile loop, or the next
+    pod's allocation); ``swept`` says whether that sweep has run.
+    """
+
+    cpus: int  # the CPUs taken out of the shared pool (container sets and the pod's bubble)
+    memory: list[Block]  # the memory manager's blocks
+    swept: bool = False
+
+
+@dataclass(slots=True)
 class AdmitResult:
     pod: str  # namespace/name
     uid: str
@@ -43,6 +58,9 @@ class AdmitResult:
     pod_cpus: int = 0  # the pod's CPU bubble (pod-level resource managers)
     containers: list[ContainerAllocation] = field(default_factory=list)
     trace: AdmissionTrace | None = None
+    handler: str = ""  # the admit handler that rejected (see topolet.engine.admission)
+    shortfall: Shortfall | None = None  # for OutOf<resource>: requested, used, allocatable
+    held: HeldAllocation | None = None  # allocated by the resource managers before the rejection
 
     @property
     def status_message(self) -> str:

@@ -156,7 +156,9 @@ def validate_configuration(cfg: KubeletConfig) -> None:
     The resource managers' checks are here; the other fields' checks come from
     :func:`topolet.model.kubelet_config_schema.validation_errors`, placed in the kubelet's order.
     """
-    first, second, third = validation_errors(cfg.values)
+    # maxPods and podsPerCore as the loader defaulted them (also set directly by callers)
+    values = {**cfg.values, "maxPods": cfg.max_pods, "podsPerCore": cfg.pods_per_core}
+    first, second, third = validation_errors(values)
     errs: list[str] = list(first)
     if cfg.topology_manager_policy not in POLICIES:
         choices = " ".join(go_quote(p) for p in POLICIES)

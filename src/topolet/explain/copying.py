@@ -14,13 +14,14 @@ from typing import Any
 
 from topolet.engine.cpumanager.state import CPUManagerState
 from topolet.engine.memorymanager.state import MemoryManagerState
-from topolet.engine.node import Node, PodRecord
+from topolet.engine.node import Node
 from topolet.model.kubelet_config import GoParseError, KubeletConfig, go_parse_bool
 
 
 def _clone_records(src: Node, dst: Node) -> None:
     dst.affinity.hints = {uid: dict(h) for uid, h in src.affinity.hints.items()}
-    dst.pods = {k: PodRecord(rec.pod, copy.copy(rec.result)) for k, rec in src.pods.items()}
+    for rec in src.pods.values():
+        dst.register_running(rec.pod, copy.copy(rec.result))
 
 
 def _with_state(node: Node, config: KubeletConfig, cpu_state: CPUManagerState, mem_state: MemoryManagerState) -> Node:
@@ -31,7 +32,7 @@ def _with_state(node: Node, config: KubeletConfig, cpu_state: CPUManagerState, m
     along (a real restart may refuse some changes until the node is drained,
     for example any restart under strict-cpu-reservation in 1.36).
     """
-    new = Node(node.topology, config)
+    new = Node(node.topology, config, admission=node.admission, name=node.name)
     cpu_state.policy_name = new.cpu_manager.state.policy_name
     mem_state.policy_name = new.memory_manager.state.policy_name
     new.cpu_manager.state = cpu_state

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from topolet.engine.bitmask import bits as mask_bits
 from topolet.engine.cpumanager.policy_static import StaticCPUPolicy
@@ -24,6 +25,7 @@ from topolet.engine.qos import is_container_equivalent_qos_guaranteed, is_guaran
 from topolet.engine.result import EXCLUSIVE, NODE_SHARED, POD_SHARED, AdmitResult
 from topolet.engine.topologymanager.manager import MergeRecord
 from topolet.explain.copying import copy_node
+from topolet.explain.fit import held_text, rejection_causes, shortfall_text
 from topolet.explain.fmt import cpus_str, human_bytes, join_words, mask_label, numa_label, plural
 from topolet.explain.model import (
     AllocationView,
@@ -886,6 +888,11 @@ def rejection_view(
         failed_at = "pod" if failed.container is None else f"container {failed.container}"
         call_name = "AllocatePod" if failed.container is None else "Allocate"
         causes.append(f"The {failed.provider} manager's {call_name} for the {failed_at} failed: {failed.error}.")
+    other = rejection_causes(result)
+    if other:
+        # a later admit handler rejected: the resource managers admitted the pod (or skipped it)
+        causes = other
+        stage, provider, blocking, failed_at = result.handler.replace(" ", "-"), result.handler, [], "pod"
     if result.reason == "EmptyPodSharedPoolError":
         stage = "pod-validation"
     empty = empty_pool_problem(node, pod)
@@ -920,7 +927,24 @@ def rejection_view(
         known_bug=known,
         suggestions=[],
         tried=0,
+        handler=result.handler,
+        shortfall=_shortfall_dict(result),
+        held=held_text(result.held) if result.held is not None else "",
     )
+
+
+def _shortfall_dict(result: AdmitResult) -> dict[str, Any] | None:
+    s = result.shortfall
+    if s is None:
+        return None
+    return {
+        "resource": s.resource,
+        "requested": s.requested,
+        "used": s.used,
+        "allocatable": s.capacity,
+        "short": s.short,
+        "text": shortfall_text(s),
+    }
 
 
 def empty_pod_shared_pool(node: Node, pod: Pod) -> tuple[str, str]:

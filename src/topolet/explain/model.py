@@ -195,6 +195,9 @@ class RejectionView:
     known_bug: str  # "" unless this is a known upstream bug reproduced here
     suggestions: list[Suggestion]
     tried: int  # how many what-if admissions were run to find the suggestions
+    handler: str = ""  # the kubelet admit handler that rejected ("resource managers", "node fit", ...)
+    shortfall: dict[str, Any] | None = None  # OutOf<resource>: resource, requested, used, allocatable, short
+    held: str = ""  # what the resource managers held for the pod until their stale-state sweep
 
 
 @dataclass(slots=True)

@@ -13,12 +13,15 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from topolet.engine.admission import Shortfall, pod_request_amounts
 from topolet.engine.cpumanager.policy_static import StaticCPUPolicy
 from topolet.engine.errors import StartupError
 from topolet.engine.node import Node, NodeError
+from topolet.engine.nodestatus import PODS
 from topolet.engine.result import EXCLUSIVE, AdmitResult
 from topolet.explain.copying import config_with, copy_node, node_with_config
 from topolet.explain.core import empty_pod_shared_pool
+from topolet.explain.fit import amount_text
 from topolet.explain.fmt import GI, MI, cpus_str, human_bytes, numa_label, plural
 from topolet.explain.model import OptionEffect, RejectionView, Suggestion
 from topolet.model.cpuset import format_bits
@@ -453,8 +456,17 @@ def suggestions_for(
                 m, t = found
                 pod_changes.append(_suggestion("less-memory", label(m), t))
 
+    # 5a. the node-fit check ran short: free the resource by deleting a pod, or allow more pods
+    sf = result.shortfall
+    if sf is not None:
+        deletions.extend(_fit_deletions(s, before, sf))
+        if sf.resource == PODS and cfg.pods_per_core == 0:
+            t = s.config(max_pods=sf.capacity + 1)
+            if t.admitted:
+                configs.append(_suggestion("max-pods", f"maxPods {sf.capacity + 1} instead of {sf.capacity}", t))
+
     # 5. delete one pod that pins CPUs or memory
-    if not empty and not rej.known_bug and not (reason == "SMTAlignmentError" and "not multiple" in msg):
+    if sf is None and not empty and not rej.known_bug and not (reason == "SMTAlignmentError" and "not multiple" in msg):
         keys = [k for k in before.pods if sum(_pinned_size(before, k)) > 0][:MAX_DELETE_TRIALS]
         fits: list[tuple[tuple[int, int], str, Trial]] = []
         for k in keys:
@@ -515,6 +527,31 @@ def suggestions_for(
     if not order:
         rej.causes.extend(f"Fixing that alone is not enough: {o}." for o in obstacles)
     return order, s.tried
+
+
+def _fit_deletions(s: _Searcher, before: Node, sf: Shortfall) -> list[Suggestion]:
+    """Deleting one active pod whose request of the short resource covers the shortfall (smallest first)."""
+    cands: list[tuple[int, str]] = []
+    for k, rec in before.pods.items():
+        if sf.resource == PODS:
+            cands.append((0, k))
+            continue
+        have = pod_request_amounts(rec.pod, before.pod_level_resources).get(sf.resource, 0)
+        if have >= sf.short:
+            cands.append((have, k))
+    cands.sort()
+    out: list[Suggestion] = []
+    for have, k in cands[:MAX_DELETE_TRIALS]:
+        t = s.delete(k)
+        if not t.admitted:
+            continue
+        sug = _suggestion("delete-pod", f"delete pod {k}", t)
+        freed = f" (frees {amount_text(sf.resource, have)})" if have else ""
+        sug.result = f"fits after deleting pod {k}{freed}"
+        out.append(sug)
+        if len(out) >= MAX_DELETE_SUGGESTIONS:
+            break
+    return out
 
 
 def _pinned(t: Trial) -> int:

@@ -188,22 +188,11 @@ class _Pool:
 
 
 def _allocatable(node: Node) -> NodeAllocatable:
-    cap, res = node.plan.capacity, node.plan.reservation
-
-    def minus(name: str, milli: bool) -> int:
-        c = cap.get(name)
-        r = res.get(name)
-        cv = (c.milli_value() if milli else c.int_value()) if c is not None else 0
-        rv = (r.milli_value() if milli else r.int_value()) if r is not None else 0
-        return max(cv - rv, 0)
-
-    hp = tuple(sorted((k, minus(k, False)) for k in cap if k.startswith("hugepages-")))
-    raw_pods = node.config.raw.get("maxPods", 110)
-    try:
-        pods = int(raw_pods)
-    except (TypeError, ValueError):
-        pods = 110
-    return NodeAllocatable(minus("cpu", True), minus("memory", False), pods, hp)
+    """The Node's ``status.allocatable`` as the kubelet reports it (the scheduler filters on it, and the
+    kubelet's own node-fit check admits against it): memory less the hugepages, pods by maxPods/podsPerCore."""
+    alloc = node.node_object.allocatable
+    hp = tuple(sorted((k, v) for k, v in alloc.items() if k.startswith("hugepages-")))
+    return NodeAllocatable(alloc.get("cpu", 0), alloc.get("memory", 0), alloc.get("pods", 0), hp)
 
 
 def _cpu_summary(node: Node, reserved: int, numa_avail: list[int]) -> tuple[int, int, int, int, int, int, str]:
@@ -341,7 +330,7 @@ def run_cell(
         node = nodes[i]
         if node is None:
             pool = pools[meta[i][0]]
-            node = Node(pool.spec.topology, pool.config)
+            node = Node(pool.spec.topology, pool.config, name=node_name[i])
             nodes[i] = node
         return node
 

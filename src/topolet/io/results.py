@@ -41,6 +41,23 @@ def result_to_dict(r: AdmitResult) -> dict[str, Any]:
         out["phase"] = "Failed"
         out["reason"] = r.reason
         out["message"] = r.status_message if r.reason != "Invalid" else r.message
+        if r.handler:
+            out["admitHandler"] = r.handler
+        if r.shortfall is not None:
+            sf = r.shortfall
+            out["shortfall"] = {
+                "resource": sf.resource,
+                "requested": sf.requested,
+                "used": sf.used,
+                "allocatable": sf.capacity,
+                "short": sf.short,
+            }
+        if r.held is not None:
+            out["heldUntilSweep"] = {
+                "cpus": format_bits(r.held.cpus),
+                "memory": [block_to_dict(b) for b in r.held.memory],
+                "swept": r.held.swept,
+            }
     return out
 
 

@@ -254,6 +254,7 @@ class InspectReport:
     policy: str = ""
     error: str = ""  # the kubelet's error for a file it refuses (corrupt / unreadable)
     acceptance: Acceptance | None = None
+    kubelet_136: str = ""  # for a 1.37 format: what a 1.36 kubelet reads of it and loses
     consistency: list[str] = field(default_factory=list)  # problems found against the topology
     consistent: bool | None = None  # None: not checked (no topology)
     pods: list[dict[str, Any]] = field(default_factory=list)
@@ -263,6 +264,9 @@ class InspectReport:
         out: dict[str, Any] = {"path": self.path, "kind": self.kind}
         if self.version is not None:
             out["version"] = self.version
+            out["writtenBy"] = (
+                "kubelet 1.37" if self.version == _NEWEST_137.get(self.kind) else "kubelet 1.36 or earlier"
+            )
         out["checksum"] = {"status": self.checksum_status}
         if self.checksum is not None:
             out["checksum"]["value"] = self.checksum
@@ -285,6 +289,8 @@ class InspectReport:
                 if self.acceptance.gate_off
                 else {"accepted": True},
             }
+        if self.kubelet_136:
+            out["kubelet136Reads"] = self.kubelet_136
         if self.summary:
             out.update(self.summary)
         if self.consistent is not None:
@@ -326,18 +332,48 @@ def _v1_containers(data: bytes) -> dict[str, tuple[str, str]]:
     return {k: (f"container-id:{k}", k) for k, v in entries.items() if isinstance(v, str)}
 
 
-def _load_cpu(data: bytes, source: str, gate: bool, *, legacy: bool) -> LoadedCPUCheckpoint:
+def _load_cpu(data: bytes, source: str, gate: bool, *, legacy: bool, kubelet: str | None = None) -> LoadedCPUCheckpoint:
     return load_cpu_checkpoint(
         data,
         source,
         pod_level_resource_managers=gate,
         allow_unverified_legacy=legacy,
         initial_containers=_v1_containers(data) if legacy else None,
+        kubelet=kubelet,
     )
 
 
-def _load_mem(data: bytes, source: str, gate: bool, *, legacy: bool) -> LoadedMemoryCheckpoint:
-    return load_memory_checkpoint(data, source, pod_level_resource_managers=gate, allow_unverified_legacy=legacy)
+def _load_mem(
+    data: bytes, source: str, gate: bool, *, legacy: bool, kubelet: str | None = None
+) -> LoadedMemoryCheckpoint:
+    return load_memory_checkpoint(
+        data, source, pod_level_resource_managers=gate, allow_unverified_legacy=legacy, kubelet=kubelet
+    )
+
+
+# The newest format of each file, which only 1.37 kubelets write (1.36 reads their legacy fields).
+_NEWEST_137 = {CPU_KIND: 4, MEMORY_KIND: 3}
+
+
+def _read_by_136(kind: str, loaded: LoadedCPUCheckpoint | LoadedMemoryCheckpoint, data: bytes, path: str) -> str:
+    """What a 1.36 kubelet (gate on) makes of a 1.37 file: the version it reads and what it loses."""
+    loader = _load_cpu if kind == CPU_KIND else _load_mem
+    try:
+        old = loader(data, path, True, legacy=False, kubelet="1.36")
+    except CheckpointError as e:
+        return f"a 1.36 kubelet refuses this {kind} (V{loaded.version}, written by 1.37): {e.message}"
+    lost = sorted(set(loaded.state.pod_assignments) - set(old.state.pod_assignments))
+    kept = sum(len(cs) for cs in old.state.assignments.values())
+    text = (
+        f"written by a 1.37 kubelet (V{loaded.version}); a 1.36 kubelet reads its legacy fields as "
+        f"V{old.version} ({old.checksum_status} checksum): it keeps the {kept} container entr"
+        f"{'y' if kept == 1 else 'ies'}"
+    )
+    if lost:
+        text += f" and loses the pod-level entries of {len(lost)} pod(s): {', '.join(lost)}"
+    else:
+        text += " (there are no pod-level entries to lose)"
+    return text
 
 
 def inspect_state_file(
@@ -369,7 +405,7 @@ def inspect_state_file(
     errs: dict[bool, str] = {}
     for gate in (True, False):
         try:
-            loader(data, path, gate, legacy=False)
+            loader(data, path, gate, legacy=False, kubelet="1.36")
             errs[gate] = ""
         except CheckpointError as e:
             errs[gate] = e.message
@@ -386,6 +422,8 @@ def inspect_state_file(
         return rep
     rep.error = ""
     rep.version = loaded.version
+    if loaded.version == _NEWEST_137[kind]:
+        rep.kubelet_136 = _read_by_136(kind, loaded, data, path)
     rep.checksum_status = loaded.checksum_status
     rep.checksum = loaded.checksum
     names = pod_names or {}

@@ -47,6 +47,7 @@ from topolet.model.didyoumean import did_you_mean
 from topolet.model.features import SPECS, FeatureGates
 from topolet.model.kubelet_config_schema import DecodeError, decode
 from topolet.model.quantity import BINARY_SI, DECIMAL_EXPONENT, DECIMAL_SI, Quantity
+from topolet.model.scheduling import TAINT_EFFECTS, Taint
 
 __all__ = [
     "DEFAULT_EVICTION_HARD",
@@ -113,8 +114,11 @@ class KubeletConfig:
     merge_default_eviction_settings: bool = False
     system_reserved_cgroup: str = ""
     kube_reserved_cgroup: str = ""
+    # read by the node status (capacity pods, taints) and the sysctl admit handler
     max_pods: int = 110
     pods_per_core: int = 0
+    register_with_taints: list[Taint] = field(default_factory=list)
+    allowed_unsafe_sysctls: list[str] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)  # every field as the Go decoder typed it
     warnings: list[str] = field(default_factory=list)  # what the kubelet logs about the file (unknown fields, gates)
@@ -228,6 +232,48 @@ class _Loader:
             out.append(MemoryReservation(node, limits))
         return out
 
+    def int32(self, key: str, default: int) -> int:
+        v = self.data.get(key)
+        if v is None:
+            return default
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise self.fail(key, f"must be an integer, not {_type_name(v)}")
+        if not -(2**31) <= v < 2**31:
+            raise self.fail(key, f"{v} does not fit an int32")
+        return v
+
+    def string_list(self, key: str) -> list[str]:
+        v = self.data.get(key)
+        if v is None:
+            return []
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+            raise self.fail(key, "must be a list of strings")
+        return list(v)
+
+    def taints(self, key: str) -> list[Taint]:
+        v = self.data.get(key)
+        if v is None:
+            return []
+        if not isinstance(v, list):
+            raise self.fail(key, f"must be a list of taints, not {_type_name(v)}")
+        out: list[Taint] = []
+        for i, t in enumerate(v):
+            where = f"{key}[{i}]"
+            if not isinstance(t, Mapping):
+                raise self.fail(where, f"must be a mapping with key, value and effect, not {_type_name(t)}")
+            for f in ("key", "value", "effect"):
+                if t.get(f) is not None and not isinstance(t.get(f), str):
+                    raise self.fail(f"{where}.{f}", f"must be a string, not {_type_name(t.get(f))}")
+            if not t.get("key"):
+                raise self.fail(f"{where}.key", "Required value")
+            if t.get("effect") not in TAINT_EFFECTS:
+                raise self.fail(
+                    f"{where}.effect",
+                    f"Unsupported value: {t.get('effect')!r}: supported values: {', '.join(TAINT_EFFECTS)}",
+                )
+            out.append(Taint(str(t["key"]), str(t.get("value") or ""), str(t["effect"])))
+        return out
+
     def _quantity(self, v: object, where: str) -> Quantity:
         # resource.Quantity.UnmarshalJSON: null is zero, numbers and strings are
         # parsed (strings with surrounding blanks trimmed)
@@ -296,8 +342,10 @@ def load_kubelet_config(data: Mapping[str, Any], source: str = "<config>") -> Ku
         merge_default_eviction_settings=ld.boolean("mergeDefaultEvictionSettings", False),
         system_reserved_cgroup=_raw_string(ld, "systemReservedCgroup"),
         kube_reserved_cgroup=_raw_string(ld, "kubeReservedCgroup"),
-        max_pods=decoded.values.get("maxPods") or 110,
-        pods_per_core=decoded.values.get("podsPerCore") or 0,
+        max_pods=ld.int32("maxPods", 0) or 110,  # SetDefaults_KubeletConfiguration: 0 means 110
+        pods_per_core=ld.int32("podsPerCore", 0),
+        register_with_taints=ld.taints("registerWithTaints"),
+        allowed_unsafe_sysctls=ld.string_list("allowedUnsafeSysctls"),
         raw=dict(data),
         values=decoded.values,
     )

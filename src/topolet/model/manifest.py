@@ -39,6 +39,7 @@ from topolet.model.nesting import NestingError, check_depth
 from topolet.model.pod import Container, Pod, Resources
 from topolet.model.qos import compute_pod_qos
 from topolet.model.quantity import Quantity, QuantityError
+from topolet.model.scheduling import HostPort, NodeSelectorRequirement, NodeSelectorTerm, Toleration
 from topolet.model.validation import CONTAINER_RESTART_RULES, invalid_pod_message, validate_pod_resources
 
 __all__ = [
@@ -102,12 +103,88 @@ class _Resources(BaseModel):
     limits: dict[str, _QuantityT] | None = None
 
 
+class _AppArmorProfile(BaseModel):
+    model_config = _CFG
+    type: str | None = None
+    localhostProfile: str | None = None
+
+
+class _ContainerSecurityContext(BaseModel):
+    model_config = _CFG
+    appArmorProfile: _AppArmorProfile | None = None
+
+
+class _ContainerPort(BaseModel):
+    model_config = _CFG
+    containerPort: StrictInt | None = None
+    hostPort: StrictInt | None = None
+    hostIP: str | None = None
+    protocol: str | None = None
+
+
 class _Container(BaseModel):
     model_config = _CFG
     name: str | None = None
     image: str | None = None
     resources: _Resources | None = None
     restartPolicy: str | None = None
+    ports: list[_ContainerPort] | None = None
+    securityContext: _ContainerSecurityContext | None = None
+
+
+class _Toleration(BaseModel):
+    model_config = _CFG
+    key: str | None = None
+    operator: str | None = None
+    value: str | None = None
+    effect: str | None = None
+    tolerationSeconds: StrictInt | None = None
+
+
+class _NodeSelectorRequirement(BaseModel):
+    model_config = _CFG
+    key: str | None = None
+    operator: str | None = None
+    values: list[str] | None = None
+
+
+class _NodeSelectorTerm(BaseModel):
+    model_config = _CFG
+    matchExpressions: list[_NodeSelectorRequirement] | None = None
+    matchFields: list[_NodeSelectorRequirement] | None = None
+
+
+class _NodeSelector(BaseModel):
+    model_config = _CFG
+    nodeSelectorTerms: list[_NodeSelectorTerm] | None = None
+
+
+class _NodeAffinity(BaseModel):
+    model_config = _CFG
+    requiredDuringSchedulingIgnoredDuringExecution: _NodeSelector | None = None
+
+
+class _Affinity(BaseModel):
+    model_config = _CFG
+    nodeAffinity: _NodeAffinity | None = None
+
+
+class _PodOS(BaseModel):
+    model_config = _CFG
+    name: str | None = None
+
+
+class _Sysctl(BaseModel):
+    model_config = _CFG
+    name: str | None = None
+    value: str | None = None
+
+
+class _PodSecurityContext(BaseModel):
+    model_config = _CFG
+    sysctls: list[_Sysctl] | None = None
+    supplementalGroupsPolicy: str | None = None
+    appArmorProfile: _AppArmorProfile | None = None
 
 
 class _PodSpec(BaseModel):
@@ -115,6 +192,15 @@ class _PodSpec(BaseModel):
     containers: list[_Container] | None = None
     initContainers: list[_Container] | None = None
     resources: _Resources | None = None
+    nodeName: str | None = None
+    nodeSelector: dict[str, str] | None = None
+    affinity: _Affinity | None = None
+    tolerations: list[_Toleration] | None = None
+    os: _PodOS | None = None
+    securityContext: _PodSecurityContext | None = None
+    hostNetwork: bool | None = None
+    hostIPC: bool | None = None
+    priority: StrictInt | None = None
 
 
 class _PodObject(BaseModel):
@@ -413,17 +499,41 @@ def _to_resources(r: _Resources | None) -> Resources:
     return Resources(dict(r.requests or {}), dict(r.limits or {}))
 
 
+def _apparmor(p: _AppArmorProfile | None) -> str | None:
+    if p is None:
+        return None
+    if p.type == "Localhost":
+        return f"Localhost:{p.localhostProfile or ''}"
+    return p.type or ""
+
+
 def _to_container(c: _Container) -> Container:
     return Container(
         name=c.name or "",
         resources=_to_resources(c.resources),
         restart_policy=c.restartPolicy,
         image=c.image or "",
+        host_ports=tuple(
+            HostPort(p.hostPort, p.protocol or "TCP", p.hostIP or "") for p in c.ports or [] if (p.hostPort or 0) > 0
+        ),
+        apparmor=_apparmor(c.securityContext.appArmorProfile) if c.securityContext else None,
     )
+
+
+def _requirements(reqs: list[_NodeSelectorRequirement] | None) -> tuple[NodeSelectorRequirement, ...]:
+    return tuple(NodeSelectorRequirement(r.key or "", r.operator or "", tuple(r.values or ())) for r in reqs or [])
+
+
+def _required_affinity(a: _Affinity | None) -> tuple[NodeSelectorTerm, ...] | None:
+    if a is None or a.nodeAffinity is None or a.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution is None:
+        return None
+    terms = a.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms or []
+    return tuple(NodeSelectorTerm(_requirements(t.matchExpressions), _requirements(t.matchFields)) for t in terms)
 
 
 def _to_pod(spec: _PodSpec | None, *, name: str, namespace: str, uid: str, labels: dict[str, str], owner: str) -> Pod:
     spec = spec or _PodSpec()
+    sc = spec.securityContext or _PodSecurityContext()
     return Pod(
         name=name,
         namespace=namespace,
@@ -433,6 +543,19 @@ def _to_pod(spec: _PodSpec | None, *, name: str, namespace: str, uid: str, label
         resources=_to_resources(spec.resources) if spec.resources is not None else None,
         labels=labels,
         owner=owner,
+        node_name=spec.nodeName or "",
+        node_selector=dict(spec.nodeSelector or {}),
+        node_affinity=_required_affinity(spec.affinity),
+        tolerations=tuple(
+            Toleration(t.key or "", t.operator or "", t.value or "", t.effect or "") for t in spec.tolerations or []
+        ),
+        os_name=(spec.os.name or "") if spec.os is not None else "",
+        sysctls=tuple((x.name or "", x.value or "") for x in sc.sysctls or []),
+        host_network=bool(spec.hostNetwork),
+        host_ipc=bool(spec.hostIPC),
+        supplemental_groups_policy=sc.supplementalGroupsPolicy or "",
+        apparmor=_apparmor(sc.appArmorProfile),
+        priority=spec.priority,
     )
 
 

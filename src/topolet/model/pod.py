@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from topolet.model.quantity import Quantity
+from topolet.model.scheduling import HostPort, NodeSelectorTerm, Toleration
 
 CPU = "cpu"
 MEMORY = "memory"
@@ -49,6 +50,8 @@ class Container:
     resources: Resources = field(default_factory=Resources)
     restart_policy: str | None = None  # "Always" marks a sidecar (restartable init container)
     image: str = ""
+    host_ports: tuple[HostPort, ...] = ()  # ports[] entries with a hostPort > 0
+    apparmor: str | None = None  # securityContext.appArmorProfile: "type" or "Localhost:<profile>"
 
     @property
     def is_restartable(self) -> bool:
@@ -66,6 +69,24 @@ class Pod:
     qos_class: str = ""  # status.qosClass, stamped at API admission
     labels: dict[str, str] = field(default_factory=dict)
     owner: str = ""  # "Kind/name" of the workload object it came from
+    # -- what the kubelet's other admit handlers read (lifecycle/predicate.go, sysctl, apparmor)
+    node_name: str = ""  # spec.nodeName
+    node_selector: dict[str, str] = field(default_factory=dict)
+    node_affinity: tuple[NodeSelectorTerm, ...] | None = None  # required terms; None: not set
+    tolerations: tuple[Toleration, ...] = ()
+    os_name: str = ""  # spec.os.name
+    sysctls: tuple[tuple[str, str], ...] = ()  # spec.securityContext.sysctls: (name, value)
+    host_network: bool = False
+    host_ipc: bool = False
+    supplemental_groups_policy: str = ""  # spec.securityContext.supplementalGroupsPolicy
+    apparmor: str | None = None  # spec.securityContext.appArmorProfile, as on containers
+    priority: int | None = None  # spec.priority
+
+    def host_ports(self) -> list[HostPort]:
+        """``schedutil.GetHostPorts``: sidecars' and app containers' host ports."""
+        out = [p for c in self.init_containers if c.is_restartable for p in c.host_ports]
+        out.extend(p for c in self.containers for p in c.host_ports)
+        return out
 
     def __post_init__(self) -> None:
         if not self.uid:

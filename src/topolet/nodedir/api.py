@@ -372,7 +372,7 @@ def drain(nd: NodeDir) -> list[StoredPod]:
     if nd.node is None:
         nd.reset_checkpoints()
         try:  # the kubelet restarted on fresh state writes new checkpoints (if its configuration is valid)
-            nd.node = start_kubelet(nd.path, nd.topology, nd.config, None, None)
+            nd.node = start_kubelet(nd.path, nd.topology, nd.config, None, None, nd.meta.name)
             nd.start_error = None
         except NodeStartError:
             pass
@@ -407,7 +407,7 @@ def reconfigure(nd: NodeDir, config_path: str) -> ReconfigureResult:
         cpu_b = _read_opt(nd.file("cpu_manager_state"))
         mem_b = _read_opt(nd.file("memory_manager_state"))
     try:
-        node = start_kubelet(nd.path, nd.topology, config, cpu_b, mem_b)
+        node = start_kubelet(nd.path, nd.topology, config, cpu_b, mem_b, nd.meta.name)
     except NodeStartError as e:
         running = [sp for sp in nd.pods.values() if sp.admitted]
         if running:
@@ -417,7 +417,7 @@ def reconfigure(nd: NodeDir, config_path: str) -> ReconfigureResult:
                 "then reconfigure"
             ) from e
         try:
-            node = start_kubelet(nd.path, nd.topology, config, None, None)
+            node = start_kubelet(nd.path, nd.topology, config, None, None, nd.meta.name)
         except NodeStartError as e2:
             raise NodeStartError(refusal_message(config_path, config, e2.__cause__ or e2)) from e2
         notes.append(

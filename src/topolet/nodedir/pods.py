@@ -16,6 +16,7 @@ from typing import Any
 from topolet.model.manifest import ManifestError, pods_from_object
 from topolet.model.pod import Container, Pod, Resources
 from topolet.model.quantity import QuantityError
+from topolet.model.scheduling import NodeSelectorRequirement
 
 PHASE_RUNNING = "Running"
 PHASE_FAILED = "Failed"
@@ -78,7 +79,69 @@ def container_dict(c: Container) -> dict[str, Any]:
     out["resources"] = resources_dict(c.resources)
     if c.restart_policy is not None:
         out["restartPolicy"] = c.restart_policy
+    if c.host_ports:
+        out["ports"] = [
+            {"containerPort": hp.port, "hostPort": hp.port, "protocol": hp.protocol}
+            | ({"hostIP": hp.host_ip} if hp.host_ip else {})
+            for hp in c.host_ports
+        ]
+    if c.apparmor is not None:
+        out["securityContext"] = {"appArmorProfile": _apparmor_dict(c.apparmor)}
     return out
+
+
+def _apparmor_dict(p: str) -> dict[str, str]:
+    if p.startswith("Localhost:"):
+        return {"type": "Localhost", "localhostProfile": p[len("Localhost:") :]}
+    return {"type": p}
+
+
+def _requirements(reqs: tuple[NodeSelectorRequirement, ...]) -> list[dict[str, Any]]:
+    return [{"key": r.key, "operator": r.operator} | ({"values": list(r.values)} if r.values else {}) for r in reqs]
+
+
+def scheduling_spec_dict(pod: Pod) -> dict[str, Any]:
+    """The spec fields the kubelet's other admit handlers read (node fit, sysctls, AppArmor)."""
+    spec: dict[str, Any] = {}
+    if pod.node_name:
+        spec["nodeName"] = pod.node_name
+    if pod.node_selector:
+        spec["nodeSelector"] = dict(pod.node_selector)
+    if pod.node_affinity is not None:
+        terms = []
+        for t in pod.node_affinity:
+            term: dict[str, Any] = {}
+            if t.match_expressions:
+                term["matchExpressions"] = _requirements(t.match_expressions)
+            if t.match_fields:
+                term["matchFields"] = _requirements(t.match_fields)
+            terms.append(term)
+        spec["affinity"] = {
+            "nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": terms}}
+        }
+    if pod.tolerations:
+        spec["tolerations"] = [
+            {k: v for k, v in (("key", t.key), ("operator", t.operator), ("value", t.value), ("effect", t.effect)) if v}
+            for t in pod.tolerations
+        ]
+    if pod.os_name:
+        spec["os"] = {"name": pod.os_name}
+    sc: dict[str, Any] = {}
+    if pod.sysctls:
+        sc["sysctls"] = [{"name": n, "value": v} for n, v in pod.sysctls]
+    if pod.supplemental_groups_policy:
+        sc["supplementalGroupsPolicy"] = pod.supplemental_groups_policy
+    if pod.apparmor is not None:
+        sc["appArmorProfile"] = _apparmor_dict(pod.apparmor)
+    if sc:
+        spec["securityContext"] = sc
+    if pod.host_network:
+        spec["hostNetwork"] = True
+    if pod.host_ipc:
+        spec["hostIPC"] = True
+    if pod.priority is not None:
+        spec["priority"] = pod.priority
+    return spec
 
 
 def pod_spec_dict(pod: Pod) -> dict[str, Any]:
@@ -89,6 +152,7 @@ def pod_spec_dict(pod: Pod) -> dict[str, Any]:
     spec["containers"] = [container_dict(c) for c in pod.containers]
     if pod.resources is not None:
         spec["resources"] = resources_dict(pod.resources)
+    spec.update(scheduling_spec_dict(pod))
     return spec
 
 

@@ -34,12 +34,21 @@ from typing import Any
 import yaml
 
 from topolet.engine.errors import StartupError
-from topolet.engine.node import Node, PodRecord
+from topolet.engine.node import Node
 from topolet.engine.restart import checkpoint_bytes
 from topolet.engine.result import AdmitResult
 from topolet.engine.startup import startup_checks
 from topolet.io import yamlio
-from topolet.io.checkpoint import CheckpointError, go_quote, load_cpu_checkpoint, load_memory_checkpoint
+from topolet.io.checkpoint import (
+    CheckpointError,
+    cpu_checkpoint_version_for,
+    dump_cpu_checkpoint,
+    dump_memory_checkpoint,
+    go_quote,
+    load_cpu_checkpoint,
+    load_memory_checkpoint,
+    memory_checkpoint_version_for,
+)
 from topolet.io.inputs import (
     InputError,
     load_kubelet_config_file,
@@ -77,6 +86,7 @@ MEMORY_STATE_FILE = "memory_manager_state"
 NODE_DIR_FORMAT = "topolet.dev/node/v1"
 ENV_NODE = "TOPOLET_NODE"
 DEFAULT_NODE_NAME = "topolet-node"
+KUBELET_VERSIONS = ("1.36", "1.37")
 SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
 _KUBELET_ROOT = "/var/lib/kubelet/"
 OUR_FILES = (
@@ -152,9 +162,10 @@ class NodeMeta:
     next_sequence: int = 1
     topology_source: str = ""
     config_source: str = ""
+    kubelet_version: str = "1.36"  # the checkpoint formats the node's kubelet writes (1.36 or 1.37)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "format": NODE_DIR_FORMAT,
             "name": self.name,
             "creationTimestamp": self.created,
@@ -162,6 +173,9 @@ class NodeMeta:
             "topologySource": self.topology_source,
             "configSource": self.config_source,
         }
+        if self.kubelet_version != "1.36":
+            out["kubeletVersion"] = self.kubelet_version
+        return out
 
     @staticmethod
     def from_dict(d: Any, where: str) -> NodeMeta:
@@ -170,7 +184,11 @@ class NodeMeta:
         seq = d.get("nextSequence")
         if not isinstance(seq, int) or seq < 1:
             raise NodeDirError(f"{where}: nextSequence must be a positive integer")
+        kv = d.get("kubeletVersion", "1.36")
+        if kv not in KUBELET_VERSIONS:
+            raise NodeDirError(f"{where}: kubeletVersion must be one of {', '.join(KUBELET_VERSIONS)}, not {kv!r}")
         return NodeMeta(
+            kubelet_version=kv,
             name=str(d.get("name") or DEFAULT_NODE_NAME),
             created=str(d.get("creationTimestamp") or ""),
             next_sequence=seq,
@@ -181,6 +199,17 @@ class NodeMeta:
 
 def _json_bytes(data: Any) -> bytes:
     return (json.dumps(data, indent=1, sort_keys=False) + "\n").encode()
+
+
+def node_checkpoint_bytes(node: Node, kubelet_version: str = "1.36") -> tuple[bytes, bytes]:
+    """The ``cpu_manager_state`` and ``memory_manager_state`` files the node's kubelet writes:
+    1.36's formats (V3/V2, or V2/V1 with the pod-level gate off), or 1.37's (CPU V4, memory V3)."""
+    if kubelet_version == "1.36":
+        return checkpoint_bytes(node)
+    return (
+        dump_cpu_checkpoint(node.cpu_manager.state, cpu_checkpoint_version_for(True, kubelet_version)),
+        dump_memory_checkpoint(node.memory_manager.state, memory_checkpoint_version_for(True, kubelet_version)),
+    )
 
 
 def topology_yaml(topology: Topology, source: str) -> bytes:
@@ -273,7 +302,7 @@ class NodeDir:
         if self._dirty_config:
             files[CONFIG_FILE] = self.config_bytes
         if self.node is not None:
-            cpu, mem = checkpoint_bytes(self.node)
+            cpu, mem = node_checkpoint_bytes(self.node, self.meta.kubelet_version)
             for fname, data in ((CPU_STATE_FILE, cpu), (MEMORY_STATE_FILE, mem)):
                 if not _same_bytes(self.file(fname), data):
                     files[fname] = data
@@ -311,6 +340,7 @@ def start_kubelet(
     config: KubeletConfig,
     cpu_bytes: bytes | None,
     mem_bytes: bytes | None,
+    name: str = DEFAULT_NODE_NAME,
 ) -> Node:
     """Start a kubelet on the node directory's checkpoints (``None``: no file, a fresh state).
 
@@ -343,7 +373,7 @@ def start_kubelet(
     except CheckpointError as e:
         raise NodeStartError(f"start memory manager error: {e.message}") from e
     try:
-        node = Node(topology, config, cpu_state=cpu_state, memory_state=mem_state)
+        node = Node(topology, config, cpu_state=cpu_state, memory_state=mem_state, name=name)
     except StartupError as e:
         raise NodeStartError(_fix_paths(str(e), d)) from e
     return node
@@ -364,7 +394,7 @@ def register_pods(node: Node, pods: list[StoredPod]) -> list[str]:
         result = AdmitResult(sp.key, pod.uid, True, qos=pod.qos_class)
         result.pod_cpus = node.cpu_manager.state.pod_assignments.get(pod.uid, 0)
         result.containers = node.container_allocations(pod)
-        node.pods[sp.key] = PodRecord(pod, result)
+        node.register_running(pod, result)
     cs = node.cpu_manager.state
     ms = node.memory_manager.state
     stale = sorted(
@@ -485,7 +515,9 @@ def _load(d: Path, *, require_kubelet: bool) -> NodeDir:
         namespaces=namespaces,
     )
     try:
-        node = start_kubelet(d, topology, config, _read_bytes(d / CPU_STATE_FILE), _read_bytes(d / MEMORY_STATE_FILE))
+        node = start_kubelet(
+            d, topology, config, _read_bytes(d / CPU_STATE_FILE), _read_bytes(d / MEMORY_STATE_FILE), meta.name
+        )
     except NodeStartError as e:
         if require_kubelet:
             raise
@@ -553,8 +585,17 @@ def init_node(
     *,
     name: str | None = None,
     force: bool = False,
+    kubelet_version: str = "1.36",
 ) -> InitResult:
-    """Create a node directory (see the module docstring); ``force`` replaces an existing node."""
+    """Create a node directory (see the module docstring); ``force`` replaces an existing node.
+
+    ``kubelet_version`` "1.37" makes the node's kubelet write 1.37's checkpoint formats (CPU V4,
+    memory V3); the managers' behaviour stays 1.36's.
+    """
+    if kubelet_version not in KUBELET_VERSIONS:
+        raise NodeDirError(
+            f"--kubelet-version: {kubelet_version!r} is not supported (one of {', '.join(KUBELET_VERSIONS)})"
+        )
     d = resolve_node_dir(path)
     try:
         topology = load_topology_arg(topology_arg)
@@ -571,7 +612,7 @@ def init_node(
     except InputError as e:
         raise NodeDirError(str(e)) from e
     try:
-        node = start_kubelet(d, topology, config, None, None)
+        node = start_kubelet(d, topology, config, None, None, name or DEFAULT_NODE_NAME)
     except NodeStartError as e:
         raise NodeStartError(refusal_message(config_source_name(config_path), config, e.__cause__ or e)) from e
     if d.exists() and not d.is_dir():
@@ -607,6 +648,7 @@ def init_node(
         created=created,
         topology_source=topology_source,
         config_source=config_source,
+        kubelet_version=kubelet_version,
     )
     nd = NodeDir(
         path=d,
@@ -620,7 +662,7 @@ def init_node(
         with DirLock(d, exclusive=True):
             if is_node_dir(d) and not force:  # another init won the race
                 raise NodeDirError(f"a topolet node already exists in {d}; use --force to replace it")
-            cpu, mem = checkpoint_bytes(node)
+            cpu, mem = node_checkpoint_bytes(node, kubelet_version)
             commit_files(
                 d,
                 {

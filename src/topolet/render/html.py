@@ -286,11 +286,14 @@ def pods_table(view: NodeView, dom_id: str = "pod-table", explanations: list[Exp
         if e.admitted:
             continue
         names = [c.name for c in e.request.containers] if e.request else []
+        rej = e.rejection
+        by = f" ({rej.handler})" if rej is not None and rej.handler and rej.handler != "resource managers" else ""
+        short = f" — {rej.shortfall['text']}" if rej is not None and rej.shortfall else ""
         rows.append(
             f'<tr class="container-row rejected" data-pod="{_e(e.pod)}"><td>{_e(e.pod)}</td>'
-            f'<td class="status-rejected">Rejected: {_e(e.reason)}</td>'
+            f'<td class="status-rejected">Rejected: {_e(e.reason)}{_e(by)}</td>'
             f"<td>{_e(e.request.qos if e.request else '')}</td>"
-            f'<td>-</td><td>-</td><td colspan="7">{_e(", ".join(names))} — {_e(e.message)}</td></tr>'
+            f'<td>-</td><td>-</td><td colspan="7">{_e(", ".join(names))} — {_e(e.message)}{_e(short)}</td></tr>'
         )
     head = (
         "<tr><th>Pod</th><th>Status</th><th>QoS</th><th>Pod CPUs</th><th>NUMA</th><th>Container</th><th>Kind</th>"

@@ -621,15 +621,22 @@ def capacity_lists(nd: NodeDir) -> tuple[dict[str, Quantity], dict[str, Quantity
 
     node = nd.node
     cap = dict(node.plan.capacity) if node is not None else dict(node_capacity(nd.topology))
-    max_pods = nd.config.raw.get("maxPods", 110) if isinstance(nd.config.raw, dict) else 110
+    from topolet.engine.nodestatus import pods_capacity
+
+    max_pods = pods_capacity(nd.config, nd.topology.num_cpus)  # maxPods, or the podsPerCore rule
     reservation = dict(node.plan.reservation) if node is not None else {}
     alloc: dict[str, Quantity] = {}
     for k, v in cap.items():
         r = reservation.get(k)
         val = v.value - (r.value if r is not None else 0)
         alloc[k] = Quantity(max(val, Fraction(0)), v.format)
-    cap["pods"] = Quantity.of(int(max_pods))
-    alloc["pods"] = Quantity.of(int(max_pods))
+    # the kubelet takes every hugepage size's capacity out of allocatable memory
+    hugepages = sum((v.value for k, v in cap.items() if k.startswith("hugepages-")), Fraction(0))
+    if "memory" in alloc and hugepages:
+        m = alloc["memory"]
+        alloc["memory"] = Quantity(max(m.value - hugepages, Fraction(0)), m.format)
+    cap["pods"] = Quantity.of(max_pods)
+    alloc["pods"] = Quantity.of(max_pods)
     return cap, alloc, reservation
 
 

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from topolet.engine.errors import StartupError
-from topolet.engine.node import Node, NodeError
+from topolet.engine.node import ADMISSION_MODES, ADMISSION_RESOURCE_MANAGERS, Node, NodeError
+from topolet.engine.nodestatus import DEFAULT_NODE_NAME
 from topolet.io import yamlio
 from topolet.model.cpuset import CPUSetError, format_bits, parse_bits
 from topolet.model.kubelet_config import KubeletConfig, KubeletConfigError, load_kubelet_config
@@ -165,8 +166,9 @@ def _run(sc: Scenario, res: ScenarioResult) -> None:
     steps = spec.get("steps") or []
     if not isinstance(steps, list):
         raise ScenarioError("spec.steps: must be a list")
+    admission, node_name = _admission_of(node_spec)
     try:
-        node = Node(topology, config)
+        node = Node(topology, config, admission=admission, name=node_name)
     except StartupError as e:
         want = node_expect.get("error") if isinstance(node_expect, dict) else None
         if want is None:
@@ -205,6 +207,17 @@ def _run(sc: Scenario, res: ScenarioResult) -> None:
         _check_node(state.node, expect, res, sc, label)
 
 
+def _admission_of(node_spec: dict[str, Any]) -> tuple[str, str]:
+    """``spec.node.admission`` (default resourceManagers) and ``spec.node.name`` (default node-1)."""
+    admission = node_spec.get("admission", ADMISSION_RESOURCE_MANAGERS)
+    if admission not in ADMISSION_MODES:
+        raise ScenarioError(f"spec.node.admission: {admission!r} is not one of {', '.join(ADMISSION_MODES)}")
+    name = node_spec.get("name", DEFAULT_NODE_NAME)
+    if not isinstance(name, str) or not name:
+        raise ScenarioError("spec.node.name: must be a non-empty string")
+    return admission, name
+
+
 @dataclass(slots=True)
 class _RunState:
     node: Node
@@ -236,7 +249,11 @@ def _step_admit(
         raise ScenarioError(str(e)) from e
     if len(pods) != 1:
         raise ScenarioError(f"spec.steps[{i}].admit: must be one pod")
-    stored, invalid = admit_to_api(pods[0], st.node.gates)
+    pod = pods[0]
+    if not pod.node_name:
+        # the pod is bound to this node (spec.nodeName) unless it names one itself
+        pod = replace(pod, node_name=st.node.name)
+    stored, invalid = admit_to_api(pod, st.node.gates)
 
     def fail(check: str, want: object, got: object) -> None:
         res.failures.append(Failure(sc.file, sc.name, label, check, str(want), str(got)))

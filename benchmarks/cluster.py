@@ -1,0 +1,241 @@
+"""``topolet cluster`` at scale on the real control plane: nodes, pods from Deployments, kube-scheduler.
+
+For each mode (the engine's admission, then ``--admit-all``, the KWOK-like baseline), on a fresh
+control plane (shared/controlplane, or --kubeconfig to use a running cluster for both):
+
+1. ``topolet cluster run`` registers N nodes (preset 2-numa, the seed article's kubelet: static
+   CPU manager, Static memory manager, single-numa-node at pod scope, pod-level gates);
+2. once the node lifecycle controller has untainted them, D Deployments with P pods in all are
+   created (half Guaranteed 2 CPU / 2Gi, half Burstable 500m / 512Mi) and scheduled by the real
+   kube-scheduler;
+3. a watch records, per pod, when it was first seen (created), bound (spec.nodeName set) and
+   given its status by topolet (phase Running or Failed).
+
+Printed per mode: pods/s from the first creation to the last written status, the control
+plane's own bind rate (creation -> binding), bind -> status latency p50/p99, topolet's CPU
+seconds per admitted pod (utime+stime of the process from ready to done) and its peak RSS.
+
+    python benchmarks/cluster.py [--nodes 1000] [--pods 20000] [--deployments 20] [--modes engine,admit-all]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+SEED_CONFIG = REPO / "examples" / "kubelet-config.yaml"
+TOPOLET = str(Path(sys.executable).parent / "topolet")
+NS = "bench"
+
+
+def controlplane() -> Path:
+    env = os.environ.get("TOPOLET_CONTROLPLANE")
+    for c in (
+        [Path(env)]
+        if env
+        else [REPO.parent / "shared" / "controlplane", REPO.parent.parent / "shared" / "controlplane"]
+    ):
+        if (c / "up.sh").is_file():
+            return c
+    sys.exit("no control plane: set TOPOLET_CONTROLPLANE or pass --kubeconfig")
+
+
+def proc_cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_hwm_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def deployment(name: str, replicas: int, guaranteed: bool) -> dict[str, Any]:
+    if guaranteed:
+        res = {"limits": {"cpu": "2", "memory": "2Gi"}}
+    else:
+        res = {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"memory": "512Mi"}}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": NS},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {
+                    "terminationGracePeriodSeconds": 0,
+                    "containers": [{"name": "app", "image": "registry.k8s.io/pause:3.10", "resources": res}],
+                },
+            },
+        },
+    }
+
+
+async def measure(kubeconfig: str, nodes: int, pods: int, deployments: int, pid: int, timeout: float) -> dict[str, Any]:
+    from lightkube import AsyncClient, KubeConfig
+    from lightkube.resources.apps_v1 import Deployment
+    from lightkube.resources.core_v1 import Namespace, Node, Pod
+
+    client = AsyncClient(config=KubeConfig.from_file(kubeconfig))
+    # nodes Ready and untainted
+    t0 = time.monotonic()
+    while True:
+        ready = [n async for n in client.list(Node) if not (n.spec.taints or [])]
+        if len(ready) >= nodes:
+            break
+        if time.monotonic() - t0 > 300:
+            raise SystemExit(f"only {len(ready)} of {nodes} nodes untainted after 300 s")
+        await asyncio.sleep(2)
+    untainted_s = time.monotonic() - t0
+    try:
+        await client.create(Namespace.from_dict({"metadata": {"name": NS}}))
+    except Exception:
+        pass
+    seen: dict[str, float] = {}
+    bound: dict[str, float] = {}
+    status: dict[str, float] = {}
+    phase: dict[str, str] = {}
+    cpu0 = proc_cpu(pid)
+    done = asyncio.Event()
+
+    async def watch() -> None:
+        async for typ, p in client.watch(Pod, namespace=NS):
+            now = time.monotonic()
+            uid = p.metadata.uid
+            seen.setdefault(uid, now)
+            if p.spec and p.spec.nodeName:
+                bound.setdefault(uid, now)
+            ph = p.status.phase if p.status else None
+            if ph in ("Running", "Failed") and uid not in status:
+                status[uid] = now
+                phase[uid] = ph
+                running = sum(1 for v in phase.values() if v == "Running")
+                if running >= pods:
+                    done.set()
+
+    w = asyncio.create_task(watch())
+    await asyncio.sleep(1)
+    per = [pods // deployments + (1 if i < pods % deployments else 0) for i in range(deployments)]
+    for i, n in enumerate(per):
+        await client.create(Deployment.from_dict(deployment(f"d{i}", n, guaranteed=i % 2 == 0)))
+    try:
+        await asyncio.wait_for(done.wait(), timeout)
+        complete = True
+    except TimeoutError:
+        complete = False
+    cpu1 = proc_cpu(pid)
+    hwm = proc_hwm_mib(pid)
+    w.cancel()
+    await client.close()
+    first = min(seen.values())
+    last_status = max(status.values()) if status else first
+    last_bound = max(bound.values()) if bound else first
+    lat = sorted(status[u] - bound[u] for u in status if u in bound)
+    admitted = sum(1 for v in phase.values() if v == "Running")
+    return {
+        "complete": complete,
+        "untainted_s": round(untainted_s, 1),
+        "pods_seen": len(seen),
+        "bound": len(bound),
+        "admitted": admitted,
+        "rejected": sum(1 for v in phase.values() if v == "Failed"),
+        "pods_per_s_creation_to_status": round(len(status) / max(last_status - first, 1e-9), 1),
+        "control_plane_pods_per_s_creation_to_bind": round(len(bound) / max(last_bound - first, 1e-9), 1),
+        "bind_to_status_p50_ms": round(1000 * statistics.median(lat), 1) if lat else None,
+        "bind_to_status_p99_ms": round(1000 * lat[min(len(lat) - 1, int(len(lat) * 0.99))], 1) if lat else None,
+        "topolet_cpu_s": round(cpu1 - cpu0, 2),
+        "topolet_cpu_ms_per_admitted_pod": round(1000 * (cpu1 - cpu0) / max(admitted, 1), 3),
+        "topolet_peak_rss_mib": round(hwm, 1),
+    }
+
+
+def run_mode(mode: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    cp_state = tmp / f"cp-{mode}"
+    cp = None
+    kubeconfig = args.kubeconfig
+    if kubeconfig is None:
+        cp = controlplane()
+        r = subprocess.run(["bash", str(cp / "up.sh"), str(cp_state)], capture_output=True, text=True)
+        if r.returncode != 0:
+            sys.exit(f"control plane: {r.stderr[-2000:]}")
+        kubeconfig = str(cp_state / "kubeconfig")
+    fleet = tmp / f"fleet-{mode}.yaml"
+    fleet.write_text(
+        f"name: bench\npools:\n- name: n\n  count: {args.nodes}\n  topology: preset:2-numa\n  kubelet: {SEED_CONFIG}\n"
+    )
+    state = tmp / f"state-{mode}"
+    cmd = [TOPOLET, "cluster", "run", "--fleet", str(fleet), "--state", str(state), "--kubeconfig", kubeconfig]
+    cmd += ["--listen", "127.0.0.1:0"] + (["--admit-all"] if mode == "admit-all" else [])
+    log = open(tmp / f"topolet-{mode}.log", "w")  # noqa: SIM115
+    t_start = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
+    try:
+        while True:
+            time.sleep(0.5)
+            if proc.poll() is not None:
+                sys.exit(f"topolet cluster run exited {proc.returncode}; see {log.name}")
+            try:
+                ep = json.loads((state / "cluster.json").read_text())["endpoint"]
+                with urllib.request.urlopen(ep + "/readyz", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except (OSError, ValueError, KeyError):
+                continue
+        registered_s = time.monotonic() - t_start
+        out = asyncio.run(measure(kubeconfig, args.nodes, args.pods, args.deployments, proc.pid, args.timeout))
+        out["registered_s"] = round(registered_s, 1)
+        out["topolet_rss_after_registration_note"] = "peak RSS is VmHWM over the whole run"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        if cp is not None:
+            subprocess.run(["bash", str(cp / "down.sh"), str(cp_state)], capture_output=True)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--nodes", type=int, default=1000)
+    ap.add_argument("--pods", type=int, default=20000)
+    ap.add_argument("--deployments", type=int, default=20)
+    ap.add_argument("--modes", default="engine,admit-all")
+    ap.add_argument("--kubeconfig", default=None, help="Use this cluster (both modes) instead of fresh control planes.")
+    ap.add_argument("--timeout", type=float, default=1800.0, help="Seconds to wait for every pod's status.")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="topolet-bench-") as t:
+        for mode in args.modes.split(","):
+            print(f"== {mode}: {args.nodes} nodes, {args.pods} pods in {args.deployments} Deployments", flush=True)
+            results[mode] = run_mode(mode, args, Path(t))
+            for k, v in results[mode].items():
+                print(f"  {k}: {v}", flush=True)
+    if "engine" in results and "admit-all" in results:
+        e, a = results["engine"], results["admit-all"]
+        ratio = e["pods_per_s_creation_to_status"] / max(a["pods_per_s_creation_to_status"], 1e-9)
+        print(f"== engine / admit-all throughput: {ratio:.2f}")
+    if args.json:
+        print(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()

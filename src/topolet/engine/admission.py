@@ -1,0 +1,404 @@
+"""The kubelet's admit handlers other than the resource managers (pure).
+
+``NewMainKubelet`` registers them with the allocation manager in this order,
+and ``canAdmitPod`` stops at the first one that rejects:
+
+1. pod resize (resizes only), 2. eviction manager (node pressure: not modelled),
+3. sysctls (:func:`check_sysctls`), 4. resource allocation -- the topology,
+CPU and memory managers (in :mod:`topolet.engine.node`), 5. the node-fit
+predicates (:func:`check_predicates`: lifecycle/predicate.go), 6. AppArmor
+(:func:`check_apparmor`), 7. pod features (:func:`check_pod_features`),
+8. declared node features (a node declares every feature of its own version:
+nothing to reject), 9. node shutdown (never here).
+
+Each check returns ``None`` (admit) or a :class:`Rejection`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from topolet.engine.errors import StartupError
+from topolet.engine.nodestatus import EPHEMERAL_STORAGE, PODS, NodeObject, amount
+from topolet.model.pod import CPU, MEMORY, Pod
+from topolet.model.quantity import Quantity
+from topolet.model.scheduling import (
+    LABEL_OS,
+    NO_EXECUTE,
+    required_affinity_matches,
+    untolerated_taint,
+)
+
+# handler names, as explain and the renderers say them
+HANDLER_SYSCTL = "sysctl"
+HANDLER_RESOURCE_MANAGERS = "resource managers"
+HANDLER_PREDICATES = "node fit"
+HANDLER_APPARMOR = "AppArmor"
+HANDLER_POD_FEATURES = "pod features"
+
+# reasons (lifecycle/predicate.go, sysctl, handlers.go)
+SYSCTL_FORBIDDEN = "SysctlForbidden"
+POD_OS_SELECTOR_MISMATCH = "PodOSSelectorNodeLabelDoesNotMatch"
+POD_OS_NOT_SUPPORTED = "PodOSNotSupported"
+SUPPLEMENTAL_GROUPS_NOT_SUPPORTED = "SupplementalGroupsPolicyNotSupported"
+OUT_OF_PREFIX = "OutOf"
+APPARMOR = "AppArmor"
+POD_LEVEL_RESOURCES_NOT_SUPPORTED = "PodLevelResourcesNotSupported"
+
+NODE_AFFINITY = "NodeAffinity"
+NODE_NAME = "NodeName"
+NODE_PORTS = "NodePorts"
+TAINT_TOLERATION = "TaintToleration"
+ERR_NODE_AFFINITY = "node(s) didn't match Pod's node affinity/selector"
+ERR_NODE_NAME = "node(s) didn't match the requested node name"
+ERR_NODE_PORTS = "node(s) didn't have free ports for the requested pod ports"
+ERR_TAINT_TOLERATION = "node(s) had taints that the pod didn't tolerate"
+
+SYSTEM_CRITICAL_PRIORITY = 2_000_000_000  # scheduling.SystemCriticalPriority
+
+# sysctl/safe_sysctls.go (a kernel new enough for every entry)
+SAFE_SYSCTLS = (
+    "kernel.shm_rmid_forced",
+    "net.ipv4.ip_local_port_range",
+    "net.ipv4.tcp_syncookies",
+    "net.ipv4.ping_group_range",
+    "net.ipv4.ip_unprivileged_port_start",
+    "net.ipv4.ip_local_reserved_ports",
+    "net.ipv4.tcp_keepalive_time",
+    "net.ipv4.tcp_fin_timeout",
+    "net.ipv4.tcp_keepalive_intvl",
+    "net.ipv4.tcp_keepalive_probes",
+    "net.ipv4.tcp_rmem",
+    "net.ipv4.tcp_wmem",
+)
+_IPC_NAMES = (
+    "kernel.sem",
+    "kernel.shmall",
+    "kernel.shmmax",
+    "kernel.shmmni",
+    "kernel.shm_rmid_forced",
+    "kernel.shm",
+    "kernel.msgmax",
+    "kernel.msgmnb",
+    "kernel.msgmni",
+    "kernel.msg",
+)
+IPC, NET = "IPC", "Net"
+
+
+@dataclass(frozen=True, slots=True)
+class Shortfall:
+    """An ``InsufficientResourceError``: what the pod asked for against what was left."""
+
+    resource: str
+    requested: int
+    used: int
+    capacity: int  # allocatable
+
+    @property
+    def free(self) -> int:
+        return self.capacity - self.used
+
+    @property
+    def short(self) -> int:
+        """``GetInsufficientAmount``: requested - (capacity - used)."""
+        return self.requested - self.free
+
+    @property
+    def reason(self) -> str:
+        return OUT_OF_PREFIX + self.resource
+
+    @property
+    def message(self) -> str:
+        return (
+            f"Node didn't have enough resource: {self.resource}, requested: {self.requested}, "
+            f"used: {self.used}, capacity: {self.capacity}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    handler: str
+    reason: str
+    message: str
+    shortfall: Shortfall | None = None
+
+
+# -- 3. sysctls -------------------------------------------------------------------------------
+def _normalize_sysctl(name: str) -> str:
+    """``sysctl.NormalizeName``: ``net/ipv4/conf/eno2.100/rp_filter`` -> ``net.ipv4.conf.eno2/100.rp_filter``."""
+    for ch in name:
+        if ch in "./":
+            if ch == ".":
+                return name
+            return name.translate(str.maketrans("./", "/."))
+    return name
+
+
+def _namespace_of(name: str) -> str:
+    if name in _IPC_NAMES:
+        return IPC
+    if name.startswith("net."):
+        return NET
+    if name.startswith("fs.mqueue."):
+        return IPC
+    return ""
+
+
+@dataclass(slots=True)
+class SysctlAllowlist:
+    """``sysctl.NewAllowlist(safe + allowedUnsafeSysctls)``."""
+
+    names: dict[str, str]
+    prefixes: dict[str, str]
+
+    @classmethod
+    def build(cls, allowed_unsafe: Iterable[str]) -> SysctlAllowlist:
+        names: dict[str, str] = {}
+        prefixes: dict[str, str] = {}
+        for pattern in (*SAFE_SYSCTLS, *allowed_unsafe):
+            s = _normalize_sysctl(pattern)
+            prefixed = "*" in s
+            if prefixed:
+                s = s[: s.index("*")]
+            ns = _namespace_of(s)
+            if not ns:
+                raise StartupError(f'the sysctls "{s}" are not known to be namespaced')
+            (prefixes if prefixed else names)[s] = ns
+        return cls(names, prefixes)
+
+    def _validate(self, name: str, host_net: bool, host_ipc: bool) -> str | None:
+        s = _normalize_sysctl(name)
+        ns = self.names.get(s)
+        if ns is None:
+            for p, pns in self.prefixes.items():
+                if s.startswith(p):
+                    ns = pns
+                    break
+        if ns is None:
+            return f'"{s}" not allowlisted'
+        if ns == IPC and host_ipc:
+            return f'"{s}" not allowed with host {ns} enabled'
+        if ns == NET and host_net:
+            return f'"{s}" not allowed with host {ns} enabled'
+        return None
+
+    def admit(self, pod: Pod) -> Rejection | None:
+        for name, _value in pod.sysctls:
+            err = self._validate(name, pod.host_network, pod.host_ipc)
+            if err is not None:
+                return Rejection(HANDLER_SYSCTL, SYSCTL_FORBIDDEN, f"forbidden sysctl: {err}")
+        return None
+
+
+# -- 5. node-fit predicates -------------------------------------------------------------------
+def _add(dst: dict[str, Quantity], src: dict[str, Quantity]) -> None:
+    for k, v in src.items():
+        dst[k] = dst[k].add(v) if k in dst else v
+
+
+def _max(dst: dict[str, Quantity], src: dict[str, Quantity]) -> None:
+    for k, v in src.items():
+        if k not in dst or v.value > dst[k].value:
+            dst[k] = v
+
+
+def _supported_pod_level(name: str) -> bool:
+    return name in (CPU, MEMORY) or name.startswith("hugepages-")
+
+
+def pod_requests(pod: Pod, pod_level_resources: bool) -> dict[str, Quantity]:
+    """``resource.PodRequests`` (no overhead): the sidecar-KEP aggregate of the containers'
+    requests, the pod-level requests replacing cpu, memory and hugepages-* when the gate
+    PodLevelResources is on and ``spec.resources.requests`` sets one of them."""
+    total: dict[str, Quantity] = {}
+    for c in pod.containers:
+        _add(total, c.resources.requests)
+    restartable: dict[str, Quantity] = {}
+    init: dict[str, Quantity] = {}
+    for c in pod.init_containers:
+        if c.is_restartable:
+            _add(total, c.resources.requests)
+            _add(restartable, c.resources.requests)
+            cur = dict(restartable)
+        else:
+            cur = dict(c.resources.requests)
+            _add(cur, restartable)
+        _max(init, cur)
+    _max(total, init)
+    r = pod.resources
+    if pod_level_resources and r is not None and any(_supported_pod_level(k) for k in r.requests):
+        for k, v in r.requests.items():
+            if _supported_pod_level(k):
+                total[k] = v
+    return total
+
+
+def pod_request_amounts(pod: Pod, pod_level_resources: bool) -> dict[str, int]:
+    """The pod's requests as the scheduler's integers (``Resource.Add``: cpu in millicores)."""
+    return {k: amount(k, q) for k, q in pod_requests(pod, pod_level_resources).items()}
+
+
+def _is_extended(name: str) -> bool:
+    """``IsExtendedResourceName``: a domain-qualified name outside kubernetes.io (and not requests.*)."""
+    if "/" not in name or name.startswith("requests."):
+        return False
+    domain = name.split("/", 1)[0]
+    return not (domain == "kubernetes.io" or domain.endswith(".kubernetes.io"))
+
+
+def _is_scalar(name: str) -> bool:
+    """``IsScalarResourceName``: extended, hugepages-*, attachable-volumes-* or prefixed native."""
+    return (
+        _is_extended(name)
+        or name.startswith("hugepages-")
+        or name.startswith("attachable-volumes-")
+        or ("/" in name and name.split("/", 1)[0].endswith("kubernetes.io"))
+    )
+
+
+@dataclass(slots=True)
+class NodeUsage:
+    """``NodeInfo`` of the other pods: their number, summed requests and the host ports in use."""
+
+    pods: int = 0
+    requested: dict[str, int] = field(default_factory=dict)
+    ports: dict[tuple[str, str, int], int] = field(default_factory=dict)
+
+    def update(self, pod: Pod, pod_level_resources: bool, sign: int = 1) -> None:
+        """``NodeInfo.update``: add (sign 1) or remove (sign -1) a pod."""
+        self.pods += sign
+        for k, v in pod_request_amounts(pod, pod_level_resources).items():
+            if k in (CPU, MEMORY, EPHEMERAL_STORAGE) or _is_scalar(k):
+                self.requested[k] = self.requested.get(k, 0) + sign * v
+        for hp in pod.host_ports():
+            key = hp.sanitized()
+            n = self.ports.get(key, 0) + sign
+            if n > 0:
+                self.ports[key] = n
+            else:
+                self.ports.pop(key, None)
+
+
+def node_usage(pods: Iterable[Pod], pod_level_resources: bool) -> NodeUsage:
+    usage = NodeUsage()
+    for p in pods:
+        usage.update(p, pod_level_resources)
+    return usage
+
+
+def _port_conflict(used: dict[tuple[str, str, int], int], want: tuple[str, str, int]) -> bool:
+    """``HostPortInfo.CheckConflict``: 0.0.0.0 conflicts with every IP of the same protocol/port."""
+    ip, proto, port = want
+    if ip == "0.0.0.0":
+        return any(u[1] == proto and u[2] == port for u in used)
+    return (ip, proto, port) in used or ("0.0.0.0", proto, port) in used
+
+
+def fit_shortfalls(pod: Pod, node: NodeObject, usage: NodeUsage, pod_level_resources: bool) -> list[Shortfall]:
+    """``noderesources.Fits`` (after ``removeMissingExtendedResources``): every resource short."""
+    out: list[Shortfall] = []
+    allowed = node.allocatable_of(PODS)
+    if usage.pods + 1 > allowed:
+        out.append(Shortfall(PODS, 1, usage.pods, allowed))
+    reqs = pod_request_amounts(pod, pod_level_resources)
+    # extended resources the node does not have are dropped (cluster-level resources)
+    reqs = {k: v for k, v in reqs.items() if not (_is_extended(k) and k not in node.allocatable)}
+    scalars = {k: v for k, v in reqs.items() if _is_scalar(k)}
+    cpu, mem, eph = reqs.get(CPU, 0), reqs.get(MEMORY, 0), reqs.get(EPHEMERAL_STORAGE, 0)
+    if cpu == 0 and mem == 0 and eph == 0 and not scalars:
+        return out
+    for name, want in ((CPU, cpu), (MEMORY, mem), (EPHEMERAL_STORAGE, eph)):
+        used = usage.requested.get(name, 0)
+        cap = node.allocatable_of(name)
+        if want > 0 and want > cap - used:
+            out.append(Shortfall(name, want, used, cap))
+    for name in sorted(scalars):  # a Go map: no fixed order; topolet reports them sorted
+        want = scalars[name]
+        if want == 0:
+            continue
+        used = usage.requested.get(name, 0)
+        cap = node.allocatable_of(name)
+        if want > cap - used:
+            out.append(Shortfall(name, want, used, cap))
+    return out
+
+
+def check_predicates(
+    pod: Pod,
+    node: NodeObject,
+    others: Sequence[Pod],
+    pod_level_resources: bool,
+    usage: NodeUsage | None = None,
+) -> Rejection | None:
+    """``predicateAdmitHandler.Admit``: the OS checks, then ``generalFilter``; the first reason."""
+    os_label = node.labels.get(LABEL_OS) or "linux"
+    want_os = pod.labels.get(LABEL_OS)
+    if want_os is not None and want_os != os_label:
+        return Rejection(
+            HANDLER_PREDICATES,
+            POD_OS_SELECTOR_MISMATCH,
+            "Failed to admit pod as the `kubernetes.io/os` label doesn't match node label",
+        )
+    if pod.os_name and pod.os_name != "linux":
+        return Rejection(
+            HANDLER_PREDICATES, POD_OS_NOT_SUPPORTED, "Failed to admit pod as the OS field doesn't match node OS"
+        )
+    if pod.supplemental_groups_policy == "Strict":
+        # the node reports no runtime features (status.features unset)
+        return Rejection(
+            HANDLER_PREDICATES,
+            SUPPLEMENTAL_GROUPS_NOT_SUPPORTED,
+            "SupplementalGroupsPolicy=Strict is not supported in this node",
+        )
+    if usage is None:
+        usage = node_usage(others, pod_level_resources)
+    short = fit_shortfalls(pod, node, usage, pod_level_resources)
+    if short:
+        s = short[0]
+        return Rejection(HANDLER_PREDICATES, s.reason, s.message, s)
+    if not required_affinity_matches(pod.node_selector, pod.node_affinity, node.labels, node.name):
+        return _predicate(NODE_AFFINITY, ERR_NODE_AFFINITY)
+    if pod.node_name and pod.node_name != node.name:
+        return _predicate(NODE_NAME, ERR_NODE_NAME)
+    if any(_port_conflict(usage.ports, hp.sanitized()) for hp in pod.host_ports()):
+        return _predicate(NODE_PORTS, ERR_NODE_PORTS)
+    # the kubelet checks only NoExecute taints (static pods are not checked; none here)
+    if untolerated_taint(node.taints, pod.tolerations, (NO_EXECUTE,)) is not None:
+        return _predicate(TAINT_TOLERATION, ERR_TAINT_TOLERATION)
+    return None
+
+
+def _predicate(name: str, desc: str) -> Rejection:
+    return Rejection(HANDLER_PREDICATES, name, f"Predicate {name} failed: {desc}")
+
+
+# -- 6. AppArmor --------------------------------------------------------------------------------
+def check_apparmor(pod: Pod, host_enabled: bool = True) -> Rejection | None:
+    """``appArmorAdmitHandler`` for a pending pod: a profile needs AppArmor on the host, and a
+    Localhost profile needs a name."""
+    profiles = [pod.apparmor, *(c.apparmor for c in pod.all_containers())]
+    required = any(p is not None and p != "Unconfined" for p in profiles)
+    if not required:
+        return None
+    if not host_enabled:
+        return Rejection(HANDLER_APPARMOR, APPARMOR, "Cannot enforce AppArmor: AppArmor is not enabled on the host")
+    for p in profiles:
+        if p is not None and p.startswith("Localhost:") and not p[len("Localhost:") :].strip():
+            return Rejection(
+                HANDLER_APPARMOR,
+                APPARMOR,
+                'Cannot enforce AppArmor: invalid empty AppArmor profile name: "Localhost"',
+            )
+    return None
+
+
+# -- 7. pod features ----------------------------------------------------------------------------
+def check_pod_features(pod: Pod, pod_level_resources: bool) -> Rejection | None:
+    """``podFeaturesAdmitHandler`` (linux): spec.resources needs the gate PodLevelResources."""
+    if pod.has_pod_level_resources() and not pod_level_resources:
+        return Rejection(
+            HANDLER_POD_FEATURES, POD_LEVEL_RESOURCES_NOT_SUPPORTED, "PodLevelResources feature gate is disabled"
+        )
+    return None
