@@ -8,6 +8,7 @@ and ``../shared/SPEC.md`` §7 (the V4 data checksum).
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -184,3 +185,26 @@ def test_unknown_kubelet_version() -> None:
         load_cpu_checkpoint(b"{}", kubelet="1.38")
     with pytest.raises(ValueError):
         load_memory_checkpoint(b"{}", kubelet="1.35")
+
+
+def test_state_inspect_names_the_137_format_and_what_136_loses(tmp_path: Path) -> None:
+    from topolet.io.statefile import inspect_state_file
+
+    st = CPUManagerState("static", parse_bits("0,9-15"), {"p": {"a": parse_bits("1-2")}}, {"p": parse_bits("1-8")})
+    path = tmp_path / "cpu_manager_state"
+    path.write_bytes(dump_cpu_checkpoint(st, 4))
+    doc = inspect_state_file(str(path)).to_dict()
+    assert (doc["version"], doc["writtenBy"]) == (4, "kubelet 1.37")
+    assert "reads its legacy fields as V2" in doc["kubelet136Reads"]
+    assert "loses the pod-level entries of 1 pod(s): p" in doc["kubelet136Reads"]
+    assert doc["kubelet136Accepts"]["podLevelResourceManagersOn"] == {"accepted": True}
+    path.write_bytes(dump_cpu_checkpoint(st, 3))
+    doc = inspect_state_file(str(path)).to_dict()
+    assert doc["writtenBy"] == "kubelet 1.36 or earlier" and "kubelet136Reads" not in doc
+    mem = _expected_state()
+    mem.pod_assignments = {"pod": [Block([0], "memory", 512)]}
+    path = tmp_path / "memory_manager_state"
+    path.write_bytes(dump_memory_checkpoint(mem, 3))
+    doc = inspect_state_file(str(path)).to_dict()
+    assert (doc["version"], doc["writtenBy"]) == (3, "kubelet 1.37")
+    assert "as V1 (verified checksum)" in doc["kubelet136Reads"] and "pod(s): pod" in doc["kubelet136Reads"]

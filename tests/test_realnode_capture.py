@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import tarfile
@@ -11,10 +12,15 @@ import pytest
 from typer.testing import CliRunner
 
 from paths import CHECKPOINTS, EXAMPLES, H200
-from realnode_fakes import FakePod, serve
 from topolet.cli.main import app
 from topolet.realnode.capture import capture_node, read_bundle
 from topolet.realnode.clients import cri_list, podresources_list
+
+try:  # the gRPC servers need the realnode extra (grpcio, protobuf)
+    from realnode_fakes import FakePod, serve
+except ImportError:  # pragma: no cover - depends on the installation
+    FakePod = serve = None  # type: ignore[assignment,misc]
+needs_grpc = pytest.mark.skipif(serve is None, reason="grpcio/protobuf not installed (pip install 'topolet[realnode]')")
 
 CONFIG_NONE_MEM = """apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
@@ -48,6 +54,7 @@ def h200_root(tmp_path: Path) -> Path:
 # --------------------------------------------------------------------------- gRPC clients
 
 
+@needs_grpc
 def test_podresources_and_cri_clients_against_local_servers(tmp_path: Path) -> None:
     pods = [FakePod("uid-1", "db", "prod", "sb1", {"main": "c" * 64, "side": "d" * 64}, {"main": [2, 3]})]
     pr_sock, cri_sock = tmp_path / "kubelet.sock", tmp_path / "containerd.sock"
@@ -77,6 +84,7 @@ def test_podresources_and_cri_clients_against_local_servers(tmp_path: Path) -> N
         s2.stop(None)
 
 
+@needs_grpc
 def test_client_on_a_dead_socket_names_it(tmp_path: Path) -> None:
     from topolet.realnode.clients import ClientError
 
@@ -168,6 +176,31 @@ def test_init_from_capture_writes_137_formats_when_captured(h200_root: Path, tmp
     code, stdout, _ = run("state", "inspect", str(src / "memory_manager_state"))
     assert "V3 (kubelet 1.37 format)" in stdout
     assert run("node", "init", str(tmp_path / "bad"), "--kubelet-version", "1.38")[0] == 1
+    # a captured 1.37 node: its copy keeps writing the 1.37 formats, byte for byte
+    pod = tmp_path / "pod.yaml"
+    pod.write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: db}\nspec:\n  containers:\n"
+        "  - {name: main, image: x, resources: {requests: {cpu: '2', memory: 1Gi}, limits: {cpu: '2', memory: 1Gi}}}\n"
+    )
+    assert run("apply", "-f", str(pod), "--node", str(src))[0] == 0
+    kubelet = h200_root / "var/lib/kubelet"
+    for f in ("cpu_manager_state", "memory_manager_state"):
+        shutil.copy(src / f, kubelet / f)
+    shutil.copy(cfg, kubelet / "config.yaml")
+    out = tmp_path / "cap137.tgz"
+    assert run("node", "capture", "--root", str(h200_root), "-o", str(out), "--no-apis")[0] == 0
+    copy = tmp_path / "copy137"
+    code, stdout, err = run("node", "init", str(copy), "--from-capture", str(out))
+    assert code == 0, err
+    assert "1.37 checkpoints" in stdout
+    assert json.loads((copy / "node.json").read_text())["kubeletVersion"] == "1.37"
+    for f in ("cpu_manager_state", "memory_manager_state"):
+        assert (copy / f).read_bytes() == (src / f).read_bytes()
+    # deleting the pod on the copy: the kubelet rewrites V4 / V3
+    name = json.loads((copy / "pods.json").read_text())["items"][0]["object"]["metadata"]["name"]
+    assert run("delete", "pod", name, "--node", str(copy))[0] == 0
+    after = json.loads((copy / "cpu_manager_state").read_bytes())
+    assert "dataChecksum" in after and after["checksum"] == 0 and "entries" not in after
 
 
 # --------------------------------------------------------------------------- other cgroup version and driver
@@ -285,3 +318,75 @@ def test_future_version_state_file(h200_root: Path, tmp_path: Path) -> None:
     code, _, err = run("verify", "--capture", str(out))
     assert code == 1
     assert "cpu_manager_state" in err and "newer than 1.37" in err and "allocationsV5" in err
+
+
+def _rewrite(bundle: Path, out: Path, member: str, data: bytes | None) -> None:
+    with tarfile.open(bundle) as src, tarfile.open(out, "w:gz") as dst:
+        for info in src:
+            content = src.extractfile(info).read() if info.isfile() else b""  # type: ignore[union-attr]
+            if info.name == f"node-capture/{member}":
+                if data is None:
+                    continue
+                content = data
+            info.size = len(content)
+            dst.addfile(info, io.BytesIO(content))
+
+
+@pytest.mark.parametrize(
+    ("member", "data"),
+    [
+        ("manifest.json", b"[" * 5000 + b"]" * 5000),
+        ("manifest.json", b'{"format": "topolet.dev/node-capture/v1", "files": 5}'),
+        ("manifest.json", b'{"format": "other"}'),
+        ("cgroups.json", b'{"root": "/x", "version": 3, "driver": "systemd", "containers": []}'),
+        ("cgroups.json", b'{"root": "/x", "version": 2, "driver": "systemd", "containers": [{"path": 5}]}'),
+        ("cgroups.json", b'{"root": "/x", "version": 2, "driver": "systemd", "containers": "x"}'),
+        (
+            "cgroups.json",
+            b'{"root": "/x", "version": 2, "driver": "systemd", "containers": [{"path": "p", "podUID": "u", '
+            b'"containerID": "c", "cpusetCpus": "0-99999999999"}]}',
+        ),
+        ("podresources.json", b'{"pods": 5}'),
+        (
+            "podresources.json",
+            b'{"pods": [{"name": "a", "namespace": "b", "containers": [{"name": "c", "cpuIds": ["x"]}]}]}',
+        ),
+        ("cri.json", b'{"sandboxes": [{"id": 1}]}'),
+        ("kubelet/cpu_manager_state", b"[" * 20000),
+        ("kubelet/config.yaml", b"maxPods: [1]\n"),
+        ("kubelet/config.yaml", None),
+    ],
+)
+def test_damaged_bundles_are_refused_by_name(h200_root: Path, tmp_path: Path, member: str, data: bytes | None) -> None:
+    _v2_systemd_tree(h200_root)
+    kubelet = h200_root / "var/lib/kubelet"
+    (kubelet / "config.yaml").write_text(CONFIG_NONE_MEM)
+    from topolet.engine.cpumanager.state import CPUManagerState
+    from topolet.io.checkpoint import dump_cpu_checkpoint
+    from topolet.model.cpuset import parse_bits
+
+    uid = "11111111-2222-3333-4444-555555555555"
+    st = CPUManagerState("static", parse_bits("0-2,5-15"), {uid: {"app": parse_bits("3-4")}}, {})
+    (kubelet / "cpu_manager_state").write_bytes(dump_cpu_checkpoint(st, 3))
+    good = _capture(h200_root, tmp_path)
+    (tmp_path / "pr").mkdir()
+    cap = read_bundle(good)
+    assert cap.cgroups is not None
+    bad = tmp_path / "bad.tgz"
+    if member in ("podresources.json", "cri.json"):  # add the member: the capture had no sockets
+        with tarfile.open(good) as src, tarfile.open(bad, "w:gz") as dst:
+            for info in src:
+                dst.addfile(info, src.extractfile(info) if info.isfile() else None)
+            info = tarfile.TarInfo(f"node-capture/{member}")
+            info.size = len(data or b"")
+            dst.addfile(info, io.BytesIO(data or b""))
+    else:
+        _rewrite(good, bad, member, data)
+    commands = [("verify", "--capture", str(bad))]
+    if b"99999999999" not in (data or b""):  # init does not read the cgroups' cpusets: only verify refuses that
+        commands.append(("node", "init", str(tmp_path / "n"), "--from-capture", str(bad)))
+    for args in commands:
+        code, stdout, err = run(*args)
+        assert code == 1, (args, stdout, err)
+        assert str(bad) in err or "bad.tgz" in err, err
+        assert not (tmp_path / "n").exists()

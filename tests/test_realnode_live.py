@@ -184,6 +184,7 @@ def test_container_moved_to_another_cpu(live: LiveNode) -> None:
 
 
 def test_container_moved_with_names_from_the_runtime(live: LiveNode, tmp_path: Path) -> None:
+    pytest.importorskip("grpc", reason="grpcio/protobuf not installed (pip install 'topolet[realnode]')")
     from realnode_fakes import FakePod, serve
 
     sock = tmp_path / "cri.sock"

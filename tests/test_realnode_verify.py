@@ -11,7 +11,6 @@ import pytest
 from typer.testing import CliRunner
 
 from paths import EXAMPLES, H200
-from realnode_fakes import FakePod, serve
 from topolet.cli.main import app
 from topolet.engine.cpumanager.state import CPUManagerState
 from topolet.engine.memorymanager.state import MemoryManagerState
@@ -19,6 +18,12 @@ from topolet.io.checkpoint import dump_cpu_checkpoint, dump_memory_checkpoint
 from topolet.model.cpuset import format_bits, iter_bits
 from topolet.realnode.capture import capture_node, find_kubelet_process, flag_value
 from topolet.realnode.cgroups import CgroupLayoutError, read_kubepods
+
+try:  # the gRPC servers need the realnode extra (grpcio, protobuf)
+    from realnode_fakes import FakePod, serve
+except ImportError:  # pragma: no cover - depends on the installation
+    FakePod = serve = None  # type: ignore[assignment,misc]
+needs_grpc = pytest.mark.skipif(serve is None, reason="grpcio/protobuf not installed (pip install 'topolet[realnode]')")
 
 UID_A = "aaaaaaaa-0000-4000-8000-00000000000a"
 UID_B = "bbbbbbbb-0000-4000-8000-00000000000b"
@@ -171,6 +176,8 @@ def test_every_layout_reads_and_verifies_clean(root: Path, version: int, driver:
     side = next(c for c in rep["containers"] if c["container"] == "<222222222222>")
     assert side["checkpoint"]["cpus"] == "shared pool"
     app_view = next(c for c in rep["containers"] if c["container"] == "app")
+    # topolet's own decision (the pod created again on the node as it is now) is the checkpoint's
+    assert app_view["topolet"]["cpus"] == app_view["checkpoint"]["cpus"]
     assert app_view["alignment"]["numa"] == {"aligned": True, "cpuNUMANodes": [0], "memoryNUMANodes": [0]}
 
 
@@ -218,6 +225,7 @@ def test_stale_entry_and_exclusive_cpus_in_the_shared_pool(root: Path) -> None:
     assert ("exclusive-cpus-shared", "web") in ks  # CPU 15 is also in the shared container's cpuset
 
 
+@needs_grpc
 def test_names_from_the_runtime_and_podresources(root: Path, tmp_path: Path) -> None:
     cs, _, _ = consistent(root, 2, "cgroupfs")
     app_cpus = sorted(iter_bits(cs.assignments[UID_A]["app"]))
@@ -294,3 +302,21 @@ def test_verify_never_writes(root: Path) -> None:
     before = snapshot()
     kinds(root)
     assert snapshot() == before
+    capture_node(root, use_apis=False)  # capture reads only, too
+    assert snapshot() == before
+
+
+def test_without_cpuset_files_the_processes_affinity_is_the_kernel_view(root: Path) -> None:
+    cs, _, kp = consistent(root, 2, "systemd")
+    for f in kp.rglob("cpuset.*"):
+        f.unlink()
+    code, ks, rep = kinds(root)
+    assert (code, ks) == (0, [])
+    assert any("cpuset controller is not enabled" in n for n in rep["notes"])
+    # the pinned container's process runs elsewhere: found through /proc
+    app = next(kp.rglob(f"crio-{CID['app']}.scope"))
+    pid = (app / "cgroup.procs").read_text().strip()
+    other = next(c for c in iter_bits(cs.default_cpuset) if c != 0)
+    (root / "proc" / pid / "status").write_text(f"Name:\tx\nCpus_allowed_list:\t{other}\nMems_allowed_list:\t0\n")
+    code, ks, _ = kinds(root)
+    assert code == 3 and ("cpuset-differs", "app") in ks

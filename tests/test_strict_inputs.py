@@ -157,7 +157,7 @@ def test_validation_ranges_with_the_kubelets_message(tmp_path: Path, line: str, 
     assert code == 2, (out, err)
     assert "kubelet.yaml" in err and needle in err
     code, out, err = run("node", "init", str(tmp_path / "n"), "--config", str(cfg))
-    assert code == 1 and "kubelet.yaml" in err and needle in err
+    assert code == 2 and "kubelet.yaml" in err and needle in err  # the exit-code table: the kubelet refuses
     _no_traceback(out, err)
 
 
@@ -319,9 +319,9 @@ def test_kubelet_refusal_names_file_and_field(tmp_path: Path) -> None:
     code, out, err = run("predict", "-f", str(SEED_POD), "--config", str(cfg))
     assert code == 2 and needle in err
     code, out, err = run("node", "init", str(tmp_path / "n"), "--config", str(cfg))
-    assert code == 1 and needle in err
+    assert code == 2 and needle in err
     code, out, err = run("explain", "-f", str(SEED_POD), "--config", str(cfg))
-    assert code == 1 and needle in err
+    assert code == 2 and needle in err
     _no_traceback(out, err)
 
 

@@ -5,26 +5,17 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
-from rich.console import Console
-from rich.text import Text
 
-from topolet.engine.errors import StartupError
-from topolet.engine.node import Node, NodeError
-from topolet.io.inputs import (
-    VALIDATE_HELP,
-    InputError,
-    check_validate,
-    config_source,
-    embedded_pod_path,
-    load_kubelet_config_file,
-    load_pods,
-    load_topology_arg,
-    refusal_message,
-)
-from topolet.model.pod import Pod
+from topolet.cli.exits import EXIT_ERROR, EXIT_KUBELET_REFUSES, EXIT_USAGE, check_output
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from topolet.engine.node import Node
+    from topolet.model.pod import Pod
 
 NODE_HELP = "Node directory to read (never changed). Default: the default node directory when it exists."
 TOPOLOGY_HELP = "sysfs[:ROOT], preset:NAME[,k=v...] or a topology file (instead of --node; default preset:2-numa)."
@@ -35,10 +26,16 @@ HEADINGS = ("Rejected:", "Admission path:", "Node:")
 
 
 class CommandError(Exception):
-    """A failure to report on stderr with a non-zero exit."""
+    """A failure to report on stderr with a non-zero exit (``code``: docs/exit-codes.md)."""
+
+    def __init__(self, message: str, code: int = EXIT_ERROR) -> None:
+        super().__init__(message)
+        self.code = code
 
 
-def _fail(msg: str, code: int = 1) -> NoReturn:
+def _fail(msg: str, code: int = EXIT_ERROR) -> NoReturn:
+    from rich.console import Console
+
     Console(stderr=True, highlight=False, soft_wrap=True).print(f"error: {msg}", markup=False)
     raise typer.Exit(code)
 
@@ -73,6 +70,11 @@ def load_node(node_dir: str | None, topology: str | None, config: str | None) ->
     exists) reads a node directory without changing it; otherwise a fresh node from --topology/--config
     (defaults: preset:2-numa and the seed article's kubelet configuration).
     """
+    from topolet.engine.errors import StartupError
+    from topolet.engine.node import Node, NodeError
+    from topolet.io.inputs import InputError, load_kubelet_config_file, load_topology_arg
+    from topolet.nodedir.errors import NodeStartError
+
     if node_dir is not None and (topology is not None or config is not None):
         raise CommandError("--node cannot be combined with --topology/--config")
     if node_dir is None and topology is None and config is None:
@@ -84,6 +86,8 @@ def load_node(node_dir: str | None, topology: str | None, config: str | None) ->
             raise CommandError(f"--node {node_dir}: node directories are not available in this build") from e
         try:
             node = nodedir.load_node_readonly(node_dir)
+        except NodeStartError as e:
+            raise CommandError(e.message, EXIT_KUBELET_REFUSES) from e
         except (InputError, StartupError, NodeError, OSError, ValueError) as e:
             raise CommandError(str(e)) from e
         except Exception as e:  # the node-directory module's own errors (their message is for the user)
@@ -94,20 +98,40 @@ def load_node(node_dir: str | None, topology: str | None, config: str | None) ->
     try:
         node = Node(topo, cfg)
     except StartupError as e:
-        raise CommandError(refusal_message(config_source(config), cfg, e)) from e
+        from topolet.io.inputs import config_source, refusal_message
+
+        raise CommandError(refusal_message(config_source(config), cfg, e), EXIT_KUBELET_REFUSES) from e
     where = f"a fresh node: {topology or 'preset:2-numa'}, {config or 'seed kubelet configuration'}"
     return node, where
 
 
+VALIDATE_HELP = (
+    "Field validation of the manifests, as kubectl's: strict (or true: unknown fields are an error), "
+    "warn (print them and go on), ignore (or false)."
+)
+
+
+def _check_validate(validate: str) -> None:
+    from topolet.io.inputs import check_validate
+
+    check_validate(validate)
+
+
 def _load_raw_pods(files: list[str], node: Node, validate: str = "strict") -> list[Pod]:
+    from topolet.io.inputs import load_pods
+
     return load_pods(files, node.gates, validate)
 
 
 def _console(*, soft_wrap: bool = False) -> Console:
+    from rich.console import Console
+
     return Console(highlight=False, soft_wrap=soft_wrap, no_color=bool(os.environ.get("NO_COLOR")))
 
 
 def _print_explanation_lines(console: Console, lines: list[str]) -> None:
+    from rich.text import Text
+
     for line in lines:
         if line.startswith("Pod ") and ": " in line:
             style = "bold green" if line.endswith("ADMITTED") else "bold red"
@@ -123,7 +147,12 @@ def register(app: typer.Typer) -> None:
 
     @app.command("explain")
     def explain_cmd(
-        files: list[str] = typer.Option(..., "--filename", "-f", help="Pod or workload manifests (file, dir or -)."),
+        target: str | None = typer.Argument(
+            None, help="pod/NAME: a pod in the cluster of `topolet cluster run` (see --kubeconfig)."
+        ),
+        files: list[str] = typer.Option([], "--filename", "-f", help="Pod or workload manifests (file, dir or -)."),
+        kubeconfig: str | None = typer.Option(None, "--kubeconfig", help="With pod/NAME: the cluster's kubeconfig."),
+        namespace: str = typer.Option("default", "--namespace", "-n", help="With pod/NAME: its namespace."),
         node_dir: str | None = typer.Option(None, "--node", help=NODE_HELP),
         topology: str | None = typer.Option(None, "--topology", help=TOPOLOGY_HELP),
         config: str | None = typer.Option(None, "--config", help=CONFIG_HELP),
@@ -135,17 +164,31 @@ def register(app: typer.Typer) -> None:
         and why, the merged hint and verdict, how the CPUs were taken, or why it was rejected and what (verified by
         re-running the admission) would make it fit. The node is never changed: pods are admitted on a copy, one
         after another."""
+        from rich.text import Text
+
+        from topolet.engine.node import NodeError
         from topolet.explain import explain_pods
+        from topolet.io.inputs import InputError
         from topolet.render.explain_text import explain_lines
 
-        if output not in ("text", "json"):
-            _fail(f"--output {output}: must be text or json")
+        if target is not None:  # a pod of a simulated cluster (topolet cluster run)
+            if files:
+                _fail("give either pod/NAME or -f FILE, not both")
+            from topolet.cli.cluster_cmds import explain_cmd as cluster_explain
+
+            cluster_explain(target, namespace, kubeconfig, None)
+            return
+        if not files:
+            _fail("nothing to explain: give -f FILE (a manifest) or pod/NAME (a pod in the cluster)", EXIT_USAGE)
+        check_output(output, ("text", "json"))
         try:
-            check_validate(validate)
+            _check_validate(validate)
             node, where = load_node(node_dir, topology, config)
             pods = _load_raw_pods(files, node, validate)
             expls, _after = explain_pods(node, pods, suggest=not no_suggest)
-        except (CommandError, InputError, NodeError) as e:
+        except CommandError as e:
+            _fail(str(e), e.code)
+        except (InputError, NodeError) as e:
             _fail(str(e))
         if output == "json":
             items = [e.to_dict() for e in expls]
@@ -172,21 +215,26 @@ def register(app: typer.Typer) -> None:
         """Draw the node: sockets → NUMA nodes → cores → threads, each CPU marked by its owner (reserved, the
         node's shared pool, a container's exclusive CPUs, a pod's shared pool or bubble), and memory per NUMA node
         as bars. Readable without colour (NO_COLOR)."""
+        from rich.text import Text
+
+        from topolet.engine.node import NodeError
         from topolet.explain import explain_pods
         from topolet.explain.nodeview import node_view
+        from topolet.io.inputs import InputError
         from topolet.render.terminal import MemoryBars, NodeMap
 
-        if output not in ("text", "json"):
-            _fail(f"--output {output}: must be text or json")
+        check_output(output, ("text", "json"))
         try:
-            check_validate(validate)
+            _check_validate(validate)
             node, _where = load_node(node_dir, topology, config)
             rejected: list[str] = []
             if files:
                 pods = _load_raw_pods(files, node, validate)
                 expls, node = explain_pods(node, pods, suggest=False)
                 rejected = [f"{e.pod}: {e.reason}: {e.message}" for e in expls if not e.admitted]
-        except (CommandError, InputError, NodeError) as e:
+        except CommandError as e:
+            _fail(str(e), e.code)
+        except (InputError, NodeError) as e:
             _fail(str(e))
         view = node_view(node)
         if output == "json":
@@ -219,14 +267,16 @@ def register(app: typer.Typer) -> None:
         """Write one self-contained HTML file (inline CSS and SVG, no network): an SVG map of the node, memory per
         NUMA node, a table of pods and containers with their cpusets and NUMA memory, and the explanation of
         rejected pods."""
+        from topolet.engine.node import NodeError
         from topolet.explain import explain_pods
         from topolet.explain.compare import compare_models
         from topolet.explain.fmt import human_bytes
         from topolet.explain.nodeview import node_view
+        from topolet.io.inputs import InputError, embedded_pod_path
         from topolet.render.html import ReportSide, html_report
 
         try:
-            check_validate(validate)
+            _check_validate(validate)
             node, where = load_node(node_dir, topology, config)
             if compare and not files:
                 files = [embedded_pod_path()]
@@ -249,7 +299,9 @@ def register(app: typer.Typer) -> None:
                 expls, after = explain_pods(node, pods) if pods else ([], node)
                 sides = [ReportSide("node", "", node_view(after), expls)]
                 title = "topolet report"
-        except (CommandError, InputError, NodeError) as e:
+        except CommandError as e:
+            _fail(str(e), e.code)
+        except (InputError, NodeError) as e:
             _fail(str(e))
         page = html_report(sides, title=title, subtitle=f"{where}; workloads: {', '.join(files) or 'none'}")
         try:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from topolet.engine.admission import Shortfall
-from topolet.engine.memorymanager.state import Block, MemoryTable
-from topolet.engine.topologymanager.manager import AdmissionTrace
 from topolet.model.cpuset import format_bits
+
+if TYPE_CHECKING:  # annotations only: reading a result does not load the managers
+    from topolet.engine.admission import Shortfall
+    from topolet.engine.memorymanager.state import Block, MemoryTable
+    from topolet.engine.topologymanager.manager import AdmissionTrace
 
 EXCLUSIVE = "exclusive"  # the container's own CPUs (node_exclusive or pod_exclusive)
 POD_SHARED = "pod-shared"  # the pod shared pool cut from the pod's budget
@@ -61,6 +64,7 @@ class AdmitResult:
     handler: str = ""  # the admit handler that rejected (see topolet.engine.admission)
     shortfall: Shortfall | None = None  # for OutOf<resource>: requested, used, allocatable
     held: HeldAllocation | None = None  # allocated by the resource managers before the rejection
+    preempted: list[str] = field(default_factory=list)  # pods killed to admit this critical pod
 
     @property
     def status_message(self) -> str:

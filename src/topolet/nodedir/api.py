@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from topolet.engine.admission import PREEMPT_MESSAGE, PREEMPT_REASON
 from topolet.io import yamlio
 from topolet.io.inputs import (
     InputError,
@@ -212,6 +213,8 @@ def pod_update_error(old: Pod, new: Pod) -> str | None:
             replace(c, image=o.image) for c, o in zip(new.init_containers, old.init_containers, strict=True)
         ],
     )
+    if all(t in new.tolerations for t in old.tolerations):
+        munged = replace(munged, tolerations=old.tolerations)  # only additions to existing tolerations
     old_spec, new_spec = pod_spec_dict(old), pod_spec_dict(munged)
     if old_spec == new_spec:
         return None
@@ -246,6 +249,8 @@ def _apply_pod(nd: NodeDir, gates: FeatureGates, pod: Pod, source: str) -> Outco
         for c, n in zip(existing.pod.all_containers(), stored_new.all_containers(), strict=True):
             c.image = n.image
         existing.pod.labels = dict(stored_new.labels)
+        existing.pod.tolerations = stored_new.tolerations
+        nd.pods.touch(existing.key)
         return Outcome("pod", name, ns, "configured", source, stored=existing)
     if not nd.namespace_exists(ns):
         return _error(
@@ -259,11 +264,16 @@ def _apply_pod(nd: NodeDir, gates: FeatureGates, pod: Pod, source: str) -> Outco
         return _error(
             "pod", name, ns, source, f'Error from server (Invalid): error when creating "{source}": {invalid}'
         )
-    quota_err = check_pod_create(
-        stored_new,
-        [q for q in nd.quotas.values() if q.namespace == ns],
-        [(sp.pod, not sp.admitted) for sp in nd.pods.values()],
-        gates.enabled(POD_LEVEL_RESOURCES),
+    ns_quotas = [q for q in nd.quotas.values() if q.namespace == ns]
+    quota_err = (
+        check_pod_create(
+            stored_new,
+            ns_quotas,
+            [(nd.pods[r.key].pod, not r.admitted) for r in nd.pods.rows() if r.namespace == ns],
+            gates.enabled(POD_LEVEL_RESOURCES),
+        )
+        if ns_quotas
+        else None
     )
     if quota_err:
         return _error(
@@ -272,6 +282,11 @@ def _apply_pod(nd: NodeDir, gates: FeatureGates, pod: Pod, source: str) -> Outco
     # the API server gives every new pod a fresh UID: a pod re-created under the same name is another pod
     fresh = replace(stored_new, uid=str(uuid.uuid4()))
     result = node.admit(fresh)
+    for victim in result.preempted:
+        # the kubelet's critical pod admission handler killed it: Failed, reason Preempting
+        vsp = nd.pods.get(victim)
+        if vsp is not None:
+            vsp.admitted, vsp.reason, vsp.message = False, PREEMPT_REASON, PREEMPT_MESSAGE
     sp = StoredPod(
         pod=fresh,
         sequence=nd.next_sequence(),
@@ -337,8 +352,8 @@ def delete_namespace(nd: NodeDir, name: str, source: str = "") -> list[Outcome]:
         return [
             _error("namespace", name, "", source, f'Error from server (NotFound): {where}namespaces "{name}" not found')
         ]
-    for sp in [p for p in nd.pods.values() if p.pod.namespace == name]:
-        delete_pod(nd, sp.pod.name, name)
+    for row in [r for r in nd.pods.rows() if r.namespace == name]:
+        delete_pod(nd, row.name, name)
     for q in [q for q in nd.quotas.values() if q.namespace == name]:
         del nd.quotas[q.key]
     del nd.namespaces[name]

@@ -246,6 +246,15 @@ def _config_field(data: bytes, name: str) -> str | None:
     return None
 
 
+def _hostname(root: Path) -> str:
+    """The node's host name: ROOT/etc/hostname, else (for / itself) this host's name."""
+    data = _read_bytes(root / "etc" / "hostname")
+    name = data.decode("utf-8", "replace").strip() if data else ""
+    if not name and str(root) == "/":
+        name = socket.gethostname()
+    return name if re.fullmatch(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?", name) else ""
+
+
 def _is_socket(p: Path) -> bool:
     try:
         return stat.S_ISSOCK(p.stat().st_mode)
@@ -276,7 +285,7 @@ def capture_node(
             "format": BUNDLE_FORMAT,
             "capturedAt": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "root": str(root),
-            "hostname": socket.gethostname() if str(root) == "/" else "",
+            "hostname": _hostname(root),
             "kernel": platform.release() if str(root) == "/" else "",
             "found": {},
             "missing": {},
@@ -455,12 +464,23 @@ def write_bundle(cap: Capture, out: str | Path) -> None:
         raise CaptureError(f"{out}: cannot write the bundle: {e.strerror or e}") from e
 
 
+MAX_BUNDLE = 1 << 30  # the bytes of all members together
+MAX_MEMBERS = 500_000
+
+
+def _json_error(e: Exception) -> str:
+    return "nested too deeply" if isinstance(e, RecursionError) else str(e)
+
+
 def read_bundle(path: str | Path) -> Capture:
     """Load a bundle written by :func:`write_bundle`; :class:`CaptureError` names what is wrong."""
     path = Path(path)
+    if path.is_dir():
+        raise CaptureError(f"{path}: a directory, not a bundle of `topolet node capture` (a .tar.gz)")
     if not path.is_file():
         raise CaptureError(f"{path}: no such file")
     members: dict[str, bytes] = {}
+    total = 0
     try:
         with tarfile.open(path, mode="r:gz") as tar:
             for info in tar:
@@ -472,6 +492,9 @@ def read_bundle(path: str | Path) -> Capture:
                     raise CaptureError(f"{path}: {name}: not a member of a topolet node capture")
                 if info.size > MAX_MEMBER:
                     raise CaptureError(f"{path}: {name}: {info.size} bytes, larger than any capture file")
+                total += info.size
+                if total > MAX_BUNDLE or len(members) >= MAX_MEMBERS:
+                    raise CaptureError(f"{path}: more data than any node capture holds (stopped at {name})")
                 fh = tar.extractfile(info)
                 if fh is None:
                     continue
@@ -483,10 +506,11 @@ def read_bundle(path: str | Path) -> Capture:
         raise CaptureError(f"{path}: {TOP}/manifest.json missing: not a topolet node capture bundle")
     try:
         manifest = json.loads(raw)
-    except ValueError as e:
-        raise CaptureError(f"{path}: {TOP}/manifest.json: not valid JSON: {e}") from None
+    except (ValueError, RecursionError) as e:
+        raise CaptureError(f"{path}: {TOP}/manifest.json: not valid JSON: {_json_error(e)}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != BUNDLE_FORMAT:
         raise CaptureError(f"{path}: {TOP}/manifest.json: format must be {BUNDLE_FORMAT!r}")
+    _check_manifest(manifest, f"{path}: {TOP}/manifest.json")
     listed = manifest.get("files") or []
     absent = [f for f in listed if f not in members]
     if absent:
@@ -502,22 +526,104 @@ def read_bundle(path: str | Path) -> Capture:
             return None
         try:
             return json.loads(data)
-        except ValueError as e:
-            raise CaptureError(f"{path}: {TOP}/{name}: not valid JSON: {e}") from None
+        except (ValueError, RecursionError) as e:
+            raise CaptureError(f"{path}: {TOP}/{name}: not valid JSON: {_json_error(e)}") from None
 
     cg = load_json("cgroups.json")
     if cg is not None:
-        try:
-            cap.cgroups = KubepodsTree(
-                str(cg["root"]),
-                int(cg["version"]),
-                str(cg["driver"]),
-                [],
-                [CgroupContainer.from_dict(c) for c in cg.get("containers") or []],
-            )
-        except (KeyError, TypeError, ValueError) as e:
-            raise CaptureError(f"{path}: {TOP}/cgroups.json: malformed ({e!r})") from None
+        _check_cgroups(cg, f"{path}: {TOP}/cgroups.json")
+        cap.cgroups = KubepodsTree(
+            cg["root"], cg["version"], cg["driver"], [], [CgroupContainer.from_dict(c) for c in cg["containers"]]
+        )
     cap.podresources = load_json("podresources.json")
+    if cap.podresources is not None:
+        _check_podresources(cap.podresources, f"{path}: {TOP}/podresources.json")
     cap.cri = load_json("cri.json")
+    if cap.cri is not None:
+        _check_cri(cap.cri, f"{path}: {TOP}/cri.json")
     cap.files = {k: v for k, v in members.items() if k in set(listed)} if listed else members
     return cap
+
+
+# --------------------------------------------------------------------------- bundle validation
+# A bundle may be damaged by hand: every field verify and init read is checked, the message names it.
+
+
+def _need(cond: bool, where: str, what: str) -> None:
+    if not cond:
+        raise CaptureError(f"{where}: {what}")
+
+
+def _str_or_none(v: Any) -> bool:
+    return v is None or isinstance(v, str)
+
+
+def _list_of_dicts(v: Any, where: str, field_name: str) -> list[dict[str, Any]]:
+    _need(isinstance(v, list), where, f"{field_name} must be a list")
+    for i, item in enumerate(v):
+        _need(isinstance(item, dict), where, f"{field_name}[{i}] must be a mapping")
+    return v
+
+
+def _check_manifest(m: dict[str, Any], where: str) -> None:
+    for key in ("found", "missing"):
+        v = m.get(key, {})
+        _need(
+            isinstance(v, dict) and all(isinstance(x, str) for x in v.values()), where, f"{key} must map names to text"
+        )
+    files = m.get("files", [])
+    _need(isinstance(files, list) and all(isinstance(f, str) for f in files), where, "files must be a list of paths")
+    _need(_str_or_none(m.get("cgroupLayoutError")), where, "cgroupLayoutError must be text")
+    _need(_str_or_none(m.get("root")), where, "root must be text")
+    _need(_str_or_none(m.get("hostname")), where, "hostname must be text")
+
+
+def _check_cgroups(cg: Any, where: str) -> None:
+    _need(isinstance(cg, dict), where, "must be a mapping")
+    _need(isinstance(cg.get("root"), str), where, "root must be text")
+    _need(cg.get("version") in (1, 2), where, "version must be 1 or 2")
+    _need(cg.get("driver") in ("cgroupfs", "systemd"), where, "driver must be cgroupfs or systemd")
+    for i, c in enumerate(_list_of_dicts(cg.get("containers", []), where, "containers")):
+        at = f"containers[{i}]"
+        for key in ("path", "podUID", "containerID"):
+            _need(isinstance(c.get(key), str) and c.get(key), where, f"{at}.{key} must be non-empty text")
+        for key in ("qos", "name", "podName", "podNamespace"):
+            _need(_str_or_none(c.get(key)), where, f"{at}.{key} must be text")
+        for key in ("cpusetCpus", "cpusetCpusEffective", "cpusetMems", "cpusetMemsEffective"):
+            _need(_str_or_none(c.get(key)), where, f"{at}.{key} must be text or null")
+        for j, pr in enumerate(_list_of_dicts(c.get("processes", []), where, f"{at}.processes")):
+            pid = pr.get("pid")
+            _need(
+                isinstance(pid, int) and not isinstance(pid, bool) and 0 < pid < 1 << 31,
+                where,
+                f"{at}.processes[{j}].pid must be a process id",
+            )
+            for key in ("cpusAllowedList", "memsAllowedList"):
+                _need(_str_or_none(pr.get(key)), where, f"{at}.processes[{j}].{key} must be text or null")
+    cg.setdefault("containers", [])
+
+
+def _check_podresources(pr: Any, where: str) -> None:
+    _need(isinstance(pr, dict), where, "must be a mapping")
+    for i, p in enumerate(_list_of_dicts(pr.get("pods", []), where, "pods")):
+        for key in ("name", "namespace"):
+            _need(isinstance(p.get(key), str), where, f"pods[{i}].{key} must be text")
+        for j, c in enumerate(_list_of_dicts(p.get("containers", []), where, f"pods[{i}].containers")):
+            _need(isinstance(c.get("name"), str), where, f"pods[{i}].containers[{j}].name must be text")
+            ids = c.get("cpuIds", [])
+            _need(
+                isinstance(ids, list)
+                and all(isinstance(x, int) and not isinstance(x, bool) and 0 <= x < 1 << 16 for x in ids),
+                where,
+                f"pods[{i}].containers[{j}].cpuIds must be a list of CPU ids",
+            )
+
+
+def _check_cri(cri: Any, where: str) -> None:
+    _need(isinstance(cri, dict), where, "must be a mapping")
+    for i, sb in enumerate(_list_of_dicts(cri.get("sandboxes", []), where, "sandboxes")):
+        for key in ("id", "name", "uid", "namespace"):
+            _need(isinstance(sb.get(key), str), where, f"sandboxes[{i}].{key} must be text")
+    for i, c in enumerate(_list_of_dicts(cri.get("containers", []), where, "containers")):
+        for key in ("id", "podSandboxId", "name"):
+            _need(isinstance(c.get(key), str), where, f"containers[{i}].{key} must be text")

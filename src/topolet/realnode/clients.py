@@ -27,6 +27,21 @@ def _grpc() -> Any:
     return grpc
 
 
+def _protos(name: str) -> tuple[Any, Any]:
+    """The generated message and service modules (they need protobuf and grpcio)."""
+    import importlib
+
+    try:
+        return (
+            importlib.import_module(f"topolet.realnode.proto.{name}_pb2"),
+            importlib.import_module(f"topolet.realnode.proto.{name}_pb2_grpc"),
+        )
+    except ImportError as e:  # pragma: no cover - depends on the installation
+        raise ClientError(
+            f"the gRPC client cannot be loaded ({e}): pip install 'topolet[realnode]' (grpcio and protobuf)"
+        ) from e
+
+
 def _call(socket_path: str, what: str, fn: Any) -> Any:
     grpc = _grpc()
     channel = grpc.insecure_channel(f"unix://{socket_path}")
@@ -56,8 +71,7 @@ def _devices(ds: Any) -> list[dict[str, Any]]:
 
 def podresources_list(socket_path: str, timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
     """``List`` and ``GetAllocatableResources`` of the kubelet's PodResources API, as plain data."""
-    from topolet.realnode.proto import podresources_v1_pb2 as pb
-    from topolet.realnode.proto import podresources_v1_pb2_grpc as pbg
+    pb, pbg = _protos("podresources_v1")
 
     def go(channel: Any) -> dict[str, Any]:
         stub = pbg.PodResourcesListerStub(channel)
@@ -95,8 +109,7 @@ def podresources_list(socket_path: str, timeout: float = DEFAULT_TIMEOUT) -> dic
 
 def cri_list(socket_path: str, timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
     """``ListPodSandbox`` and ``ListContainers`` of the container runtime, as crictl does."""
-    from topolet.realnode.proto import cri_v1_pb2 as pb
-    from topolet.realnode.proto import cri_v1_pb2_grpc as pbg
+    pb, pbg = _protos("cri_v1")
 
     def go(channel: Any) -> dict[str, Any]:
         stub = pbg.RuntimeServiceStub(channel)

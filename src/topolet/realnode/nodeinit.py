@@ -188,6 +188,30 @@ def captured_node(cap: Capture, config_override: tuple[KubeletConfig, bytes] | N
     return out
 
 
+def rebuild_pods(cn: CapturedNode, cap: Capture, created: str = "") -> list[Any]:
+    """The reconstructed pods as the API server stores them (StoredPods, admitted, in UID order)."""
+    from dataclasses import replace
+
+    from topolet.model.manifest import ManifestError, admit_to_api, pods_from_object
+    from topolet.model.quantity import QuantityError
+    from topolet.nodedir.pods import StoredPod
+
+    gates = cn.config.feature_gates
+    stored: list[StoredPod] = []
+    for i, obj in enumerate(cn.pods, start=1):
+        where = f"{cap.source}: pod {obj['metadata']['uid']}"
+        try:
+            pods = pods_from_object(obj, where, gates)
+        except (ManifestError, QuantityError) as e:
+            raise VerifyInputError(f"{where}: cannot rebuild the pod: {e}") from None
+        pod, invalid = admit_to_api(pods[0], gates)
+        if pod is None:
+            raise VerifyInputError(f"{where}: the rebuilt pod is not valid: {invalid}")
+        pod = replace(pod, uid=obj["metadata"]["uid"])
+        stored.append(StoredPod(pod, i, created, True, source=f"{cap.source} (reconstructed from the checkpoints)"))
+    return stored
+
+
 def init_node_from_capture(
     directory: str | None,
     cap: Capture,
@@ -201,31 +225,15 @@ def init_node_from_capture(
     The node's kubelet is started on the captured checkpoints with the pods
     before anything is written: a capture it refuses leaves no directory behind.
     """
-    from dataclasses import replace
-
     from topolet.io.statefile import DirLock, StateFileError, commit_files
-    from topolet.model.manifest import ManifestError, admit_to_api, pods_from_object
-    from topolet.model.quantity import QuantityError
     from topolet.nodedir import store
-    from topolet.nodedir.pods import StoredPod, now_rfc3339, stored_pod_entry
+    from topolet.nodedir.pods import now_rfc3339, stored_pod_entry
 
     cn = captured_node(cap, None if config_override is None else config_override[:2])
     d = store.resolve_node_dir(directory)
-    gates = cn.config.feature_gates
-    stored: list[StoredPod] = []
-    warnings = list(cn.warnings)
     created = now_rfc3339()
-    for i, obj in enumerate(cn.pods, start=1):
-        where = f"{cap.source}: pod {obj['metadata']['uid']}"
-        try:
-            pods = pods_from_object(obj, where, gates)
-        except (ManifestError, QuantityError) as e:
-            raise VerifyInputError(f"{where}: cannot rebuild the pod: {e}") from None
-        pod, invalid = admit_to_api(pods[0], gates)
-        if pod is None:
-            raise VerifyInputError(f"{where}: the rebuilt pod is not valid: {invalid}")
-        pod = replace(pod, uid=obj["metadata"]["uid"])
-        stored.append(StoredPod(pod, i, created, True, source=f"{cap.source} (reconstructed from the checkpoints)"))
+    stored = rebuild_pods(cn, cap, created)
+    warnings = list(cn.warnings)
     try:
         node = store.start_kubelet(d, cn.topology, cn.config, cn.cpu_bytes, cn.mem_bytes)
     except store.NodeStartError as e:

@@ -19,6 +19,7 @@ enforces is reported. Nothing is written anywhere.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,7 @@ class ContainerView:
     cgroup_mems: int | None
     procs: list[dict[str, Any]] = field(default_factory=list)
     alignment: dict[str, Any] | None = None
+    topolet_cpus: str | None = None  # topolet's own decision for this container (CPUs, or a rejection)
 
     def to_dict(self) -> dict[str, Any]:
         def f(b: int | None) -> str | None:
@@ -105,6 +107,8 @@ class ContainerView:
             },
             "kernel": {"cpusetCpus": f(self.cgroup_cpus), "cpusetMems": f(self.cgroup_mems), "processes": self.procs},
         }
+        if self.topolet_cpus is not None:
+            out["topolet"] = {"cpus": self.topolet_cpus}
         if self.alignment is not None:
             out["alignment"] = self.alignment
         return out
@@ -145,19 +149,29 @@ class VerifyReport:
         }
 
 
+MAX_CPU_ID = 1 << 16  # no machine has more CPUs; a larger id is a damaged file, not a CPU
+
+
 def _bits(s: str | None, where: str) -> int | None:
     if s is None:
         return None
+    if not isinstance(s, str):
+        raise VerifyInputError(f"{where}: not a CPU/NUMA list: {s!r}")
+    if any(len(tok) > 6 for tok in re.split(r"[,\-\s]+", s.strip())):
+        raise VerifyInputError(f"{where}: not a CPU/NUMA list: {s[:80]!r} (ids above {MAX_CPU_ID})")
     try:
-        return parse_bits(s.strip())
+        bits = parse_bits(s.strip())
     except ValueError as e:
-        raise VerifyInputError(f"{where}: not a CPU/NUMA list: {s!r} ({e})") from None
+        raise VerifyInputError(f"{where}: not a CPU/NUMA list: {s[:80]!r} ({e})") from None
+    if bits >> MAX_CPU_ID:
+        raise VerifyInputError(f"{where}: not a CPU/NUMA list: {s[:80]!r} (ids above {MAX_CPU_ID})")
+    return bits
 
 
 def _future_version(kind: str, data: bytes) -> str:
     try:
         tree = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):
         return ""
     if not isinstance(tree, dict):
         return ""
@@ -292,10 +306,67 @@ def _topolet_view(topology: Topology, config: KubeletConfig | None, cap: Capture
     }
 
 
-def _name_containers(containers: list[Any], exclusive: dict[tuple[str, str], int], root: str) -> dict[str, str]:
+MAX_READMITTED = 50  # pods re-admitted one by one for topolet's decision (each on a freshly restarted node)
+
+
+def _topolet_decisions(cap: Capture, config: KubeletConfig, pinned: set[str]) -> tuple[dict[tuple[str, str], str], str]:
+    """topolet's own decision for each pinned pod: the pod deleted and created again on the node as it is now
+    (a kubelet restarted on the checkpoints with the other pods). Returns ((uid, container) -> CPUs or a
+    rejection, a note)."""
+    from topolet.nodedir.store import NodeStartError, register_pods, start_kubelet
+    from topolet.realnode.nodeinit import captured_node, rebuild_pods
+
+    try:
+        cn = captured_node(cap)
+        stored = rebuild_pods(cn, cap)
+    except VerifyInputError as e:
+        return {}, f"topolet's decisions not computed: {e}"
+    out: dict[tuple[str, str], str] = {}
+    todo = [sp for sp in stored if sp.pod.uid in pinned]
+    for sp in todo[:MAX_READMITTED]:
+        try:
+            node = start_kubelet(Path("/var/lib/kubelet"), cn.topology, config, cn.cpu_bytes, cn.mem_bytes)
+        except NodeStartError:
+            break
+        register_pods(node, stored)
+        node.delete(sp.key)
+        res = node.admit(sp.pod)
+        if not res.admitted:
+            for c in sp.pod.all_containers():
+                out[(sp.pod.uid, c.name)] = f"rejected: {res.reason}"
+            continue
+        for alloc in res.containers:
+            out[(sp.pod.uid, alloc.name)] = format_bits(alloc.cpus)
+    note = (
+        "topolet's decision: each pinned pod deleted and created again on the node as it is now (the other pods "
+        "keep their CPUs); it differs from the kubelet's where the node was different when the pod was admitted"
+    )
+    if len(todo) > MAX_READMITTED:
+        note += f" (first {MAX_READMITTED} of {len(todo)} pods)"
+    return out, note
+
+
+def _kernel_view(c: Any, root: str) -> tuple[int | None, int | None]:
+    """A container's CPUs and NUMA nodes as the kernel enforces them: its cgroup's (effective) cpusets, or,
+    without cpuset files, its first process's Cpus_allowed_list / Mems_allowed_list. ``root`` names the
+    kubepods cgroup (with the bundle, for a capture)."""
+    where = f"{root}/{c.path}"
+    cpus = _bits(c.cpus_effective or c.cpus, f"{where}/cpuset.cpus")
+    mems = _bits(c.mems_effective or c.mems, f"{where}/cpuset.mems")
+    if cpus is None:
+        first = next((p for p in c.procs if p.cpus_allowed_list is not None), None)
+        if first is not None:
+            cpus = _bits(first.cpus_allowed_list, f"/proc/{first.pid}/status Cpus_allowed_list")
+            mems = _bits(first.mems_allowed_list, f"/proc/{first.pid}/status Mems_allowed_list")
+    return cpus, mems
+
+
+def _name_containers(
+    containers: list[Any], exclusive: dict[tuple[str, str], int], root: str, shared: Any
+) -> dict[str, str]:
     """Container ID -> name: the runtime's name; else the checkpoint entry of its pod with the same
-    cpuset; else, when a pod has as many unmatched entries as unnamed containers, pair them in order;
-    else ``<ID prefix>``."""
+    cpuset; else, when a pod has as many unmatched entries as unnamed containers that are not on its
+    shared pool (``shared(uid)``), pair those in order; else ``<ID prefix>``."""
     names: dict[str, str] = {}
     taken: set[tuple[str, str]] = set()
     unnamed: dict[str, list[Any]] = {}
@@ -306,7 +377,7 @@ def _name_containers(containers: list[Any], exclusive: dict[tuple[str, str], int
     for c in sorted(containers, key=lambda c: c.container_id):
         if c.name:
             continue
-        actual = _bits(c.cpus_effective or c.cpus, f"{root}/{c.path}/cpuset.cpus")
+        actual, _ = _kernel_view(c, root)
         for (u, n), bits in sorted(exclusive.items()):
             if u == c.pod_uid and bits == actual and (u, n) not in taken:
                 names[c.container_id] = n
@@ -316,13 +387,13 @@ def _name_containers(containers: list[Any], exclusive: dict[tuple[str, str], int
             unnamed.setdefault(c.pod_uid, []).append(c)
     for uid, cs in unnamed.items():
         left = sorted(n for (u, n) in exclusive if u == uid and (u, n) not in taken)
-        if left and len(left) == len(cs):
-            for c, n in zip(cs, left, strict=True):
+        candidates = cs if len(left) == len(cs) else [c for c in cs if _kernel_view(c, root)[0] != shared(uid)]
+        if left and len(left) == len(candidates):
+            for c, n in zip(candidates, left, strict=True):
                 names[c.container_id] = n
                 taken.add((uid, n))
-        else:
-            for c in cs:
-                names[c.container_id] = f"<{c.container_id[:12]}>"
+        for c in cs:
+            names.setdefault(c.container_id, f"<{c.container_id[:12]}>")
     return names
 
 
@@ -333,7 +404,8 @@ def verify(cap: Capture) -> VerifyReport:
     topology = load_topology(cap)
     config = load_config(cap)
     gate = _gate(config)
-    cpu, mem = _load_states(cap, gate)
+    # read every format the files may be in (a kubelet that would refuse them is the topolet view's finding)
+    cpu, mem = _load_states(cap, True)
     if cap.cgroups is None:
         why = cap.missing.get("cgroups", "not captured")
         raise VerifyInputError(f"{cap.source}: no kubepods cgroup in the capture ({why}): nothing to compare with")
@@ -342,6 +414,11 @@ def verify(cap: Capture) -> VerifyReport:
     diffs: list[Difference] = []
     notes: list[str] = []
     names_known = cap.cri is not None or any(c.name for c in cap.cgroups.containers)
+    if cap.cgroups.containers and all(c.cpus is None and c.cpus_effective is None for c in cap.cgroups.containers):
+        notes.append(
+            f"no container cgroup under {cap.cgroups.root} has cpuset files (the cpuset controller is not enabled "
+            "there): the kernel's view is the processes' Cpus_allowed_list / Mems_allowed_list"
+        )
     if not names_known:
         notes.append(
             "the container runtime was not reached: containers are tied to checkpoint entries by pod UID and cpuset"
@@ -375,12 +452,13 @@ def verify(cap: Capture) -> VerifyReport:
         return bubble & ~used
 
     # name cgroup containers without a runtime name: by their cpuset, then by elimination within the pod
-    names = _name_containers(cap.cgroups.containers, exclusive, cap.cgroups.root)
+    # how to name a container's cgroup in a message: its path, in the bundle's cgroups.json for a capture
+    cg_root = cap.cgroups.root if cap.source.startswith("root:") else f"{cap.source}: cgroups.json: {cap.cgroups.root}"
+    names = _name_containers(cap.cgroups.containers, exclusive, cg_root, expected_shared)
     views: list[ContainerView] = []
     for c in sorted(cap.cgroups.containers, key=lambda c: (c.pod_uid, names[c.container_id], c.container_id)):
         where = f"{cap.cgroups.root}/{c.path}"
-        actual_cpus = _bits(c.cpus_effective or c.cpus, f"{where}/cpuset.cpus")
-        actual_mems = _bits(c.mems_effective or c.mems, f"{where}/cpuset.mems")
+        actual_cpus, actual_mems = _kernel_view(c, cg_root)
         name = names[c.container_id]
         key = (c.pod_uid, name)
         entry = exclusive.get(key)
@@ -569,6 +647,15 @@ def verify(cap: Capture) -> VerifyReport:
                     )
 
     view = _topolet_view(topology, config, cap)
+    if view.get("restart") == "accepted" and config is not None:
+        pinned = set(cs.assignments) | set(cs.pod_assignments)
+        decisions, note = _topolet_decisions(cap, config, pinned)
+        for v in views:
+            v.topolet_cpus = decisions.get((v.pod_uid, v.name))
+        if decisions:
+            view["decisions"] = note
+        elif pinned:
+            notes.append(note)
     if view.get("restart") == "refused":
         diffs.append(
             Difference("kubelet-refuses", f"a kubelet restarted on these checkpoints refuses: {view['message']}")

@@ -37,7 +37,7 @@ def verify_text(report: Any) -> str:
         f"topolet:     {report.topolet.get('message') or report.topolet.get('restart')}",
         "",
     ]
-    rows = [["POD", "CONTAINER", "CHECKPOINT", "CGROUP CPUS", "MEMS (CKPT/CGROUP)", "ALIGNMENT"]]
+    rows = [["POD", "CONTAINER", "CHECKPOINT", "CGROUP CPUS", "TOPOLET", "MEMS (CKPT/CGROUP)", "ALIGNMENT"]]
     for v in report.containers:
         d = v.to_dict()
         ck = d["checkpoint"]["cpus"]
@@ -49,6 +49,7 @@ def verify_text(report: Any) -> str:
                 v.name,
                 ck,
                 d["kernel"]["cpusetCpus"] or "?",
+                v.topolet_cpus or "-",
                 f"{d['checkpoint']['mems'] or '-'}/{d['kernel']['cpusetMems'] or '?'}",
                 _align(v.alignment),
             ]
@@ -58,6 +59,8 @@ def verify_text(report: Any) -> str:
     else:
         lines.append("No containers under the kubepods cgroup.")
     lines.append("")
+    if report.topolet.get("decisions"):
+        lines.append(f"Note: {report.topolet['decisions']}")
     for n in report.notes:
         lines.append(f"Note: {n}")
     if report.clean:

@@ -22,6 +22,8 @@ CPU V4    V3 fields (checksum 0) + data (JSON of the V3 fields          dataChec
           without checksum) + dataChecksum
 Mem V1    policyName, machineState, entries                          checksum
 Mem V2    V1 + podEntries {pod: {"memoryBlocks": [...]}} (gate on)    checksum
+Mem V3    V1 fields (V1 checksum) + data (JSON of the V2 fields         dataChecksum (1.37)
+          without checksum) + dataChecksum
 ========  ==========================================================  =====================
 
 ``checksum`` is ``checksum.New``: FNV-1a/32 over the go-spew ``%#v`` dump
@@ -36,7 +38,10 @@ PodLevelResourceManagers gate off, 1.36 also accepts a V2 (CPU) / V1 (memory)
 checksum computed under the ``...V2`` / ``...V1`` name.  CPU V1/V2 and memory
 V1 accept a zero checksum ("compatibility with old file backend"); CPU V3 and
 memory V2 do not.  V4's ``dataChecksum`` is ``checksum.New(data)``, i.e.
-FNV-1a over ``"(string)" + data``, and V4 writes a zero legacy ``checksum``.
+FNV-1a over ``"(string)" + data``, and V4 writes a zero legacy ``checksum``
+(so a 1.36 kubelet reads it as V2); memory V3 keeps the V1 checksum beside its
+``data`` (a 1.36 kubelet reads it as V1).  The loaders take ``kubelet="1.36"``
+or ``"1.37"`` for each kubelet's version order (see their docstrings).
 
 Every checksum the kubelet accepts can be recomputed here, so a mismatch is an
 error exactly as in the kubelet; ``allow_unverified_legacy=True`` relaxes that
