@@ -1088,7 +1088,10 @@ def init_node(
     try:
         node = start_kubelet(d, topology, config, None, None, name or DEFAULT_NODE_NAME)
     except NodeStartError as e:
-        raise NodeStartError(f"the kubelet refuses to start with this configuration: {e.message}") from e
+        from topolet.io.inputs import config_source as config_source_name
+        from topolet.io.inputs import refusal_message
+
+        raise NodeStartError(refusal_message(config_source_name(config_path), config, e.__cause__ or e)) from e
     if d.exists() and not d.is_dir():
         raise NodeDirError(f"{d}: exists and is not a directory")
     existed_before = d.is_dir() and is_node_dir(d)
@@ -1120,7 +1123,9 @@ def init_node(
         config_source=config_source,
         kubelet_version=kubelet_version,
     )
-    warnings = list(node.plan.warnings)
+    # the configuration's own warnings (unknown fields, feature gates) were reported when it was read
+    reported = " ".join(config.warnings)
+    warnings = [w for w in node.plan.warnings if w not in reported]
     replaced = False
     try:
         # taking the lock finishes (or discards) an interrupted write first
