@@ -399,7 +399,9 @@ def reconfigure(nd: NodeDir, config_path: str) -> ReconfigureResult:
         cpu_b = _read_opt(nd.file("cpu_manager_state"))
         mem_b = _read_opt(nd.file("memory_manager_state"))
     try:
-        node = start_kubelet(nd.path, nd.topology, config, cpu_b, mem_b, nd.meta.name)
+        node = start_kubelet(
+            nd.path, nd.topology, config, cpu_b, mem_b, nd.meta.name, kubelet_version=nd.meta.kubelet_version
+        )
     except NodeStartError as e:
         running = [sp for sp in nd.pods.values() if sp.admitted]
         if running:

@@ -331,8 +331,13 @@ def start_kubelet(
     cpu_bytes: bytes | None,
     mem_bytes: bytes | None,
     name: str = DEFAULT_NODE_NAME,
+    *,
+    kubelet_version: str | None = None,
 ) -> Node:
     """Start a kubelet on the node directory's checkpoints (``None``: no file, a fresh state).
+
+    ``kubelet_version`` "1.37" reads the checkpoints as a 1.37 kubelet does (pod-level entries only
+    with the gate on); otherwise every format topolet knows is read.
 
     Raises :class:`NodeStartError` with the kubelet's message.
     """
@@ -349,6 +354,7 @@ def start_kubelet(
                 str(d / CPU_STATE_FILE),
                 pod_level_resource_managers=gate,
                 policy_name=config.cpu_manager_policy,
+                kubelet="1.37" if kubelet_version == "1.37" else None,
             ).state
     except CheckpointError as e:
         raise NodeStartError(f"start cpu manager error: {e.message}") from e
@@ -359,6 +365,7 @@ def start_kubelet(
                 str(d / MEMORY_STATE_FILE),
                 pod_level_resource_managers=gate,
                 policy_name=config.memory_manager_policy,
+                kubelet="1.37" if kubelet_version == "1.37" else None,
             ).state
     except CheckpointError as e:
         raise NodeStartError(f"start memory manager error: {e.message}") from e
@@ -506,7 +513,13 @@ def _load(d: Path, *, require_kubelet: bool) -> NodeDir:
     )
     try:
         node = start_kubelet(
-            d, topology, config, _read_bytes(d / CPU_STATE_FILE), _read_bytes(d / MEMORY_STATE_FILE), meta.name
+            d,
+            topology,
+            config,
+            _read_bytes(d / CPU_STATE_FILE),
+            _read_bytes(d / MEMORY_STATE_FILE),
+            meta.name,
+            kubelet_version=meta.kubelet_version,
         )
     except NodeStartError as e:
         if require_kubelet:

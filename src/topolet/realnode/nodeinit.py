@@ -235,7 +235,9 @@ def init_node_from_capture(
     stored = rebuild_pods(cn, cap, created)
     warnings = list(cn.warnings)
     try:
-        node = store.start_kubelet(d, cn.topology, cn.config, cn.cpu_bytes, cn.mem_bytes)
+        node = store.start_kubelet(
+            d, cn.topology, cn.config, cn.cpu_bytes, cn.mem_bytes, kubelet_version=cn.kubelet_version
+        )
     except store.NodeStartError as e:
         raise VerifyInputError(
             f"{cap.source}: the kubelet refuses to start on the captured checkpoints: {e.message}"
