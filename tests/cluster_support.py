@@ -111,7 +111,7 @@ class Simulator:
         args = [TOPOLET, "cluster", "run", "--fleet", str(self.fleet), "--state", str(self.state)]
         args += ["--kubeconfig", self.c.kubeconfig, "--listen", "127.0.0.1:0", "-v", *self.extra]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=open(self.log, "a"), text=True)  # noqa: SIM115
-        wait_for(lambda: self._ready(), 120, f"topolet cluster run ready (log {self.log})")
+        wait_for(lambda: self._ready(), 240, f"topolet cluster run ready (log {self.log})")
 
     @property
     def endpoint(self) -> str:

@@ -461,3 +461,76 @@ def test_active_requests_never_exceed_allocatable(ops: list[Any], static: bool, 
         assert used["cpu"] <= alloc["cpu"] and used["memory"] <= alloc["memory"]
         assert not node.stale
         assert node.usage.requested.get("cpu", 0) == used["cpu"] and node.usage.pods == len(node.pods)
+
+
+# -- the critical pod admission handler (pkg/kubelet/preemption) --------------------------------------
+
+
+def test_critical_pod_preempts_the_lowest_qos_pods_that_free_enough() -> None:
+    node = Node(machine(8), config())
+    assert node.admit(pod("be")).admitted
+    assert node.admit(pod("small", requests={"cpu": "1"})).admitted
+    assert node.admit(pod("large", requests={"cpu": "3"})).admitted
+    g = {"requests": {"cpu": "3", "memory": "1Gi"}, "limits": {"cpu": "3", "memory": "1Gi"}}
+    assert node.admit(pod("g", **g)).admitted  # 7 of 8 CPUs requested
+    crit = with_spec("crit", {"priorityClassName": "system-node-critical"}, requests={"cpu": "3"})
+    assert crit.priority == 2_000_001_000
+    r = node.admit(crit)
+    assert r.admitted and r.preempted == ["default/large"]  # 2 CPUs short: the closest Burstable pod
+    assert "default/large" not in node.pods and node.preempted == {"default/large": "default/crit"}
+    assert node.usage.requested["cpu"] == 7000
+
+
+def test_critical_pod_reports_a_non_resource_reason_first() -> None:
+    node = Node(machine(8), config())
+    node.admit(pod("a", requests={"cpu": "8"}))
+    crit = with_spec("crit", {"priority": 2_000_000_000, "nodeSelector": {"disk": "ssd"}}, requests={"cpu": "1"})
+    r = node.admit(crit)
+    assert r.reason == "NodeAffinity" and not r.preempted and "default/a" in node.pods
+
+
+def test_critical_pod_that_nothing_can_make_room_for() -> None:
+    node = Node(machine(8), config())
+    node.admit(with_spec("c1", {"priority": 2_000_000_000}, requests={"cpu": "8"}))
+    r = node.admit(with_spec("c2", {"priority": 2_000_000_000}, requests={"cpu": "1"}))
+    assert r.reason == "UnexpectedAdmissionError"
+    assert r.message == (
+        "Unexpected error while attempting to recover from admission failure: preemption: error finding a set "
+        "of pods to preempt: no set of running pods found to reclaim resources: [(res: cpu, q: 1000), ]"
+    )
+
+
+def test_explain_suggests_allowing_an_unsafe_sysctl() -> None:
+    from topolet.explain.core import explain_outcome
+
+    node = Node(machine(), config())
+    raw = with_spec("s", {"securityContext": {"sysctls": [{"name": "kernel.msgmax", "value": "1"}]}})
+    rej = explain_outcome(node, raw).explanation.rejection
+    assert rej is not None and rej.handler == "sysctl"
+    assert [s.change for s in rej.suggestions] == ["allowedUnsafeSysctls: kernel.msgmax"]
+
+
+def test_the_pod_table_keeps_the_fit_usage_whoever_changes_it() -> None:
+    import copy
+
+    from topolet.engine.node import PodRecord
+
+    node = Node(machine(8), config(maxPods=2))
+    r = node.admit(pod("a", requests={"cpu": "3"}))
+    b = pod("b", requests={"cpu": "2"})
+    node.pods[b.key] = PodRecord(b, r)  # a caller re-registering a restored pod directly
+    assert node.usage.pods == 2 and node.usage.requested["cpu"] == 5000
+    assert node.admit(pod("c")).reason == "OutOfpods"
+    twin = copy.deepcopy(node)
+    assert twin.usage.pods == 2 and twin.usage.requested["cpu"] == 5000
+    node.pods.pop(b.key)
+    assert node.usage.pods == 1 and node.usage.requested["cpu"] == 3000
+    node.pods = {}
+    assert node.usage.pods == 0 and node.admit(pod("d", requests={"cpu": "8"})).admitted
+
+
+def test_host_network_ports_default_to_host_ports() -> None:
+    node = Node(machine(), config())
+    spec = {"hostNetwork": True, "containers": [{"name": "c", "image": "x", "ports": [{"containerPort": 53}]}]}
+    assert node.admit(pod("dns1", spec)).admitted
+    assert node.admit(pod("dns2", spec)).reason == "NodePorts"

@@ -186,3 +186,30 @@ spec:
     bad = write(tmp_path, "bad.yaml", Path(sc).read_text().replace("admission: full", "admission: some"))
     code, out = run("test", bad)
     assert code != 0 and "spec.node.admission: 'some' is not one of full, resourceManagers" in out
+
+
+def test_predict_node_name(tmp_path: Path) -> None:
+    p = write(
+        tmp_path,
+        "p.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  nodeName: w3\n  containers: [{name: c, image: x}]\n",
+    )
+    code, out = run("predict", "-f", p, "-t", "preset:2-numa")
+    assert code == 3 and "REJECTED NodeName" in out and "why: rejected by the node-fit predicates" in out
+    code, out = run("predict", "-f", p, "-t", "preset:2-numa", "--node-name", "w3")
+    assert code == 0 and "pod/a: ADMITTED" in out
+
+
+def test_tolerations_may_only_be_added(tmp_path: Path) -> None:
+    d = str(tmp_path / "node")
+    cfg = write(tmp_path, "kc.yaml", NONE_CONFIG)
+    assert run("node", "init", "--node", d, "--topology", "preset:2-numa", "--config", cfg)[0] == 0
+    base = "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers: [{name: c, image: x}]\n"
+    tol = "  tolerations: [{key: k, operator: Exists}]\n"
+    assert "pod/a created" in run("apply", "--node", d, "-f", write(tmp_path, "a.yaml", base))[1]
+    assert "pod/a configured" in run("apply", "--node", d, "-f", write(tmp_path, "b.yaml", base + tol))[1]
+    code, out = run("get", "pod", "a", "--node", d, "-o", "yaml")
+    assert code == 0
+    assert "tolerations" in out and "key: k" in out
+    r = runner.invoke(app, ["apply", "--node", d, "-f", write(tmp_path, "c.yaml", base)])
+    assert "pod updates may not change fields" in r.stdout + r.stderr

@@ -8,6 +8,7 @@ cannot run.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import time
@@ -54,7 +55,7 @@ def sim(controlplane: ControlPlane, tmp_path_factory: pytest.TempPathFactory) ->
     s = Simulator(controlplane, fleet, d / "state")
     s.start()
     # the node lifecycle controller removes the not-ready taint once the nodes are Ready
-    wait_for(lambda: all(not n["spec"].get("taints") for n in _nodes(controlplane)), 90, "nodes untainted")
+    wait_for(lambda: all(not n["spec"].get("taints") for n in _nodes(controlplane)), 180, "nodes untainted")
     try:
         yield s
     finally:
@@ -123,7 +124,7 @@ def test_nodes_registered_ready(controlplane: ControlPlane, sim: Simulator) -> N
 def test_seed_pod_runs_then_deletion_finishes(controlplane: ControlPlane, sim: Simulator) -> None:
     text = SEED_POD.read_text().replace("spec:\n", "spec:\n  nodeSelector: {pool: db}\n", 1)
     _apply(controlplane, text)
-    wait_for(lambda: _phase(controlplane, "tightly-coupled-database") == "Running", 60, "the seed pod Running")
+    wait_for(lambda: _phase(controlplane, "tightly-coupled-database") == "Running", 120, "the seed pod Running")
     pod = _pod(controlplane, "tightly-coupled-database")
     st = pod["status"]
     assert st["qosClass"] == "Guaranteed"
@@ -142,16 +143,24 @@ def test_seed_pod_runs_then_deletion_finishes(controlplane: ControlPlane, sim: S
     assert st["hostIP"] == n["status"]["addresses"][0]["address"]
     assert st["podIP"].rsplit(".", 1)[0] == n["spec"]["podCIDR"].rsplit(".", 1)[0]
     uid = pod["metadata"]["uid"]
-    wait_for(lambda: uid in _checkpoint_uids(sim.state, node), 10, "the pod in the CPU manager checkpoint")
+    wait_for(lambda: uid in _checkpoint_uids(sim.state, node), 30, "the pod in the CPU manager checkpoint")
+    desc = subprocess.run(
+        [TOPOLET, "cluster", "describe", "pod/tightly-coupled-database", "--kubeconfig", controlplane.kubeconfig],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert desc.returncode == 0, desc.stderr
+    assert "container database (app): Cpus_allowed_list " in desc.stdout and "NUMA node 1:" in desc.stdout
     # graceful deletion is finished by the kubelet: the object goes, the CPUs come back
-    controlplane.kubectl("delete", "pod", "tightly-coupled-database", "--wait=true", "--timeout=30s")
-    wait_for(lambda: uid not in _checkpoint_uids(sim.state, node), 10, "the pod gone from the checkpoint")
+    controlplane.kubectl("delete", "pod", "tightly-coupled-database", "--wait=true", "--timeout=120s")
+    wait_for(lambda: uid not in _checkpoint_uids(sim.state, node), 30, "the pod gone from the checkpoint")
 
 
 def test_rejected_pod_failed_with_event(controlplane: ControlPlane, sim: Simulator) -> None:
     # 40 CPUs fit the node (63 allocatable) but no NUMA node (32 CPUs): single-numa-node rejects it
     _apply(controlplane, _guaranteed_pod("too-wide", 40))
-    wait_for(lambda: _phase(controlplane, "too-wide") == "Failed", 60, "the pod Failed")
+    wait_for(lambda: _phase(controlplane, "too-wide") == "Failed", 120, "the pod Failed")
     st = _pod(controlplane, "too-wide")["status"]
     assert st["reason"] == "TopologyAffinityError"
     assert st["message"] == "Pod was rejected: Resources cannot be allocated with Topology locality"
@@ -161,18 +170,17 @@ def test_rejected_pod_failed_with_event(controlplane: ControlPlane, sim: Simulat
         out = controlplane.kubectl("describe", "pod", "too-wide")
         return out if "kubelet" in out.split("Events:")[-1] else ""
 
-    events = wait_for(described, 20, "the kubelet's event").split("Events:")[-1]
+    events = wait_for(described, 60, "the kubelet's event").split("Events:")[-1]
     assert "Warning" in events and "TopologyAffinityError" in events
     assert "Resources cannot be allocated with Topology locality" in events
+    # the kubectl plugin (kubectl-topolet beside the topolet binary)
+    env = {**controlplane.env(), "PATH": f"{Path(TOPOLET).parent}:{os.environ.get('PATH', '')}"}
     out = subprocess.run(
-        [TOPOLET, "cluster", "explain", "pod/too-wide", "--kubeconfig", controlplane.kubeconfig],
-        capture_output=True,
-        text=True,
-        timeout=60,
+        ["kubectl", "topolet", "explain", "pod/too-wide"], capture_output=True, text=True, timeout=60, env=env
     )
     assert out.returncode == 0, out.stderr
-    assert "too-wide" in out.stdout and "TopologyAffinityError" in out.stdout
-    controlplane.kubectl("delete", "pod", "too-wide", "--wait=true", "--timeout=30s")
+    assert "Pod default/too-wide on node db-" in out.stdout and "TopologyAffinityError" in out.stdout
+    controlplane.kubectl("delete", "pod", "too-wide", "--wait=true", "--timeout=120s")
     # bound without the scheduler: the kubelet's node-fit predicate rejects what does not fit allocatable
     _apply(
         controlplane,
@@ -186,12 +194,12 @@ spec:
   - {name: app, image: busybox, resources: {requests: {cpu: "100"}}}
 """,
     )
-    wait_for(lambda: _phase(controlplane, "over-allocatable") == "Failed", 60, "the over-allocatable pod Failed")
+    wait_for(lambda: _phase(controlplane, "over-allocatable") == "Failed", 120, "the over-allocatable pod Failed")
     st = _pod(controlplane, "over-allocatable")["status"]
     assert st["reason"] == "OutOfcpu" and st["message"].startswith(
         "Pod was rejected: Node didn't have enough resource: cpu"
     )
-    controlplane.kubectl("delete", "pod", "over-allocatable", "--wait=true", "--timeout=30s")
+    controlplane.kubectl("delete", "pod", "over-allocatable", "--wait=true", "--timeout=120s")
 
 
 def test_deployment_scheduled_to_numa_nodes_that_reject_some(controlplane: ControlPlane, sim: Simulator) -> None:
@@ -216,13 +224,13 @@ spec:
         failed = [p for p in pods if p["status"].get("phase") == "Failed"]
         return (running, failed) if len(running) == 4 and len(failed) >= 2 else None
 
-    running, failed = wait_for(settled, 90, "4 Running and rejected replicas")
+    running, failed = wait_for(settled, 180, "4 Running and rejected replicas")
     assert {p["spec"]["nodeName"] for p in running} == {"spread-0", "spread-1"}
     for n in ("spread-0", "spread-1"):
         assert sum(1 for p in running if p["spec"]["nodeName"] == n) == 2
     assert all(p["status"]["reason"] == "TopologyAffinityError" for p in failed)
     controlplane.kubectl("delete", "deployment", "wide", "--wait=true")
-    wait_for(lambda: not controlplane.get("pods", "-l", "app=wide")["items"], 60, "the deployment's pods gone")
+    wait_for(lambda: not controlplane.get("pods", "-l", "app=wide")["items"], 120, "the deployment's pods gone")
 
 
 def _indent(text: str, n: int) -> str:
@@ -233,7 +241,7 @@ def test_nrt_objects_and_metrics(controlplane: ControlPlane, sim: Simulator) -> 
     from topolet.cluster.nrt import fingerprint
 
     _apply(controlplane, _guaranteed_pod("nrt-probe", 4))
-    wait_for(lambda: _phase(controlplane, "nrt-probe") == "Running", 60, "the probe pod Running")
+    wait_for(lambda: _phase(controlplane, "nrt-probe") == "Running", 120, "the probe pod Running")
     node = _pod(controlplane, "nrt-probe")["spec"]["nodeName"]
 
     def nrt_matches() -> dict | None:
@@ -246,7 +254,7 @@ def test_nrt_objects_and_metrics(controlplane: ControlPlane, sim: Simulator) -> 
         attrs = {a["name"]: a["value"] for a in obj.get("attributes", [])}
         return obj if attrs.get("nodeTopologyPodsFingerprint") == fingerprint(running) else None
 
-    obj = wait_for(nrt_matches, 20, "the NRT fingerprint of the node's running pods")
+    obj = wait_for(nrt_matches, 60, "the NRT fingerprint of the node's running pods")
     attrs = {a["name"]: a["value"] for a in obj["attributes"]}
     assert attrs["topologyManagerPolicy"] == "single-numa-node" and attrs["topologyManagerScope"] == "pod"
     zones = {z["name"]: z for z in obj["zones"]}
@@ -265,25 +273,25 @@ def test_nrt_objects_and_metrics(controlplane: ControlPlane, sim: Simulator) -> 
     assert f'kubelet_cpu_manager_allocation_per_numa{{node="{node}",numa_node="0"}}' in text
     assert "# TYPE kubelet_topology_manager_admission_duration_ms histogram" in text
     assert sim.http("/readyz").strip() == "ok"
-    controlplane.kubectl("delete", "pod", "nrt-probe", "--wait=true", "--timeout=30s")
+    controlplane.kubectl("delete", "pod", "nrt-probe", "--wait=true", "--timeout=120s")
 
 
 def test_sigkill_then_start_is_a_kubelet_restart(controlplane: ControlPlane, sim: Simulator) -> None:
     for i in range(3):
         _apply(controlplane, _guaranteed_pod(f"keep-{i}", 6))
     for i in range(3):
-        wait_for(lambda i=i: _phase(controlplane, f"keep-{i}") == "Running", 60, f"keep-{i} Running")
+        wait_for(lambda i=i: _phase(controlplane, f"keep-{i}") == "Running", 120, f"keep-{i} Running")
     before = {p: _pod(controlplane, p) for p in ("keep-0", "keep-1", "keep-2")}
     sim.kill(signal.SIGKILL)
     # while the kubelets are down: a pod is deleted (stays Terminating), another one is bound
     controlplane.kubectl("delete", "pod", "keep-2", "--wait=false")
     _apply(controlplane, _guaranteed_pod("while-down", 6))
-    wait_for(lambda: _pod(controlplane, "while-down")["spec"].get("nodeName"), 30, "while-down bound")
+    wait_for(lambda: _pod(controlplane, "while-down")["spec"].get("nodeName"), 90, "while-down bound")
     assert _pod(controlplane, "keep-2")["metadata"].get("deletionTimestamp")
     time.sleep(0.5)
     sim.start()
-    wait_for(lambda: _phase(controlplane, "while-down") == "Running", 30, "the pod bound while down Running")
-    wait_for(lambda: "keep-2" not in controlplane.kubectl("get", "pods", "-o", "name"), 30, "keep-2 deletion finished")
+    wait_for(lambda: _phase(controlplane, "while-down") == "Running", 90, "the pod bound while down Running")
+    wait_for(lambda: "keep-2" not in controlplane.kubectl("get", "pods", "-o", "name"), 90, "keep-2 deletion finished")
     for name in ("keep-0", "keep-1"):
         now = _pod(controlplane, name)
         assert now["status"]["phase"] == "Running"
@@ -307,6 +315,39 @@ def test_sigkill_then_start_is_a_kubelet_restart(controlplane: ControlPlane, sim
         controlplane.kubectl("delete", "pod", name, "--wait=false")
 
 
+def test_node_deleted_by_someone_else_is_registered_again(controlplane: ControlPlane, sim: Simulator) -> None:
+    uid = controlplane.get("node", "spread-1")["metadata"]["uid"]
+    controlplane.kubectl("delete", "node", "spread-1")
+
+    def back() -> bool:
+        out = controlplane.kubectl("get", "node", "spread-1", "-o", "json", check=False)
+        if not out:
+            return False
+        n = json.loads(out)
+        ready = [c for c in n["status"].get("conditions", []) if c["type"] == "Ready"]
+        return n["metadata"]["uid"] != uid and bool(ready) and ready[0]["status"] == "True"
+
+    wait_for(back, 90, "spread-1 registered again")
+    wait_for(lambda: controlplane.get("lease", "spread-1", "-n", "kube-node-lease"), 90, "its lease again")
+
+
+def test_api_server_restart_is_survived(controlplane: ControlPlane, sim: Simulator) -> None:
+    subprocess.run(
+        ["bash", str(controlplane.cp / "down.sh"), str(controlplane.state)], capture_output=True, timeout=120
+    )
+    time.sleep(2)
+    r = subprocess.run(
+        ["bash", str(controlplane.cp / "up.sh"), str(controlplane.state)], capture_output=True, text=True, timeout=300
+    )
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert sim.proc is not None and sim.proc.poll() is None  # the loop went on
+    _apply(controlplane, _guaranteed_pod("after-restart", 2))
+    wait_for(lambda: _phase(controlplane, "after-restart") == "Running", 180, "a pod admitted after the restart")
+    nodes = _nodes(controlplane)
+    assert all(next(c for c in n["status"]["conditions"] if c["type"] == "Ready")["status"] == "True" for n in nodes)
+    controlplane.kubectl("delete", "pod", "after-restart", "--wait=true", "--timeout=120s")
+
+
 def _cpus(text: str) -> set[int]:
     out: set[int] = set()
     for part in filter(None, text.split(",")):
@@ -322,11 +363,11 @@ def test_admit_all_and_delete(controlplane: ControlPlane, tmp_path: Path) -> Non
     s.start()
     try:
         wait_for(
-            lambda: all(not n["spec"].get("taints") for n in _nodes(controlplane, "kwok")), 90, "kwok nodes untainted"
+            lambda: all(not n["spec"].get("taints") for n in _nodes(controlplane, "kwok")), 180, "kwok nodes untainted"
         )
         _apply(controlplane, _guaranteed_pod("kw-wide", 40, pool="kwdb"))
-        wait_for(lambda: _phase(controlplane, "kw-wide") == "Running", 60, "the 40-CPU pod admitted by --admit-all")
-        controlplane.kubectl("delete", "pod", "kw-wide", "--wait=true", "--timeout=30s")
+        wait_for(lambda: _phase(controlplane, "kw-wide") == "Running", 120, "the 40-CPU pod admitted by --admit-all")
+        controlplane.kubectl("delete", "pod", "kw-wide", "--wait=true", "--timeout=120s")
     finally:
         s.kill(signal.SIGTERM)
     # stopped: the nodes stay (a kubelet going away); `topolet cluster delete` removes them

@@ -148,3 +148,48 @@ def test_admit_all_admits_everything() -> None:
     k = NodeKubelet(spec, None)
     assert k.admit(_gpod("big", 400)).entry.admitted
     assert k.checkpoints() is None
+
+
+def test_api_pod_to_engine_pod_keeps_what_admission_reads() -> None:
+    from lightkube.resources.core_v1 import Pod as ApiPod
+
+    from topolet.cluster.convert import PodConversionError, pod_from_api
+
+    obj = ApiPod.from_dict(
+        {
+            "metadata": {"name": "w", "namespace": "ns", "uid": "u-1", "labels": {"app": "w"}},
+            "spec": {
+                "nodeName": "p-0",
+                "nodeSelector": {"pool": "db"},
+                "tolerations": [{"key": "k", "operator": "Exists", "effect": "NoSchedule"}],
+                "volumes": [{"name": "v", "emptyDir": {}}],
+                "initContainers": [{"name": "side", "image": "i", "restartPolicy": "Always"}],
+                "containers": [
+                    {
+                        "name": "c",
+                        "image": "i",
+                        "ports": [{"containerPort": 80, "hostPort": 8080, "protocol": "TCP"}],
+                        "resources": {
+                            "limits": {"cpu": "2", "memory": "1Gi"},
+                            "requests": {"cpu": "2", "memory": "1Gi"},
+                        },
+                        "volumeMounts": [{"name": "v", "mountPath": "/v"}],
+                    }
+                ],
+            },
+            "status": {"qosClass": "Burstable"},
+        }
+    )
+    pod = pod_from_api(obj)
+    assert (pod.key, pod.uid, pod.qos_class) == ("ns/w", "u-1", "Burstable")
+    assert pod.node_name == "p-0" and pod.node_selector == {"pool": "db"} and len(pod.tolerations) == 1
+    assert pod.init_containers[0].is_restartable and [p.port for p in pod.host_ports()] == [8080]
+    assert str(pod.containers[0].resources.limits["cpu"]) == "2"
+    bad = ApiPod.from_dict(
+        {
+            "metadata": {"name": "b", "namespace": "ns", "uid": "u-2"},
+            "spec": {"containers": [{"name": "c", "image": "i", "resources": {"limits": {"cpu": "lots"}}}]},
+        }
+    )
+    with pytest.raises(PodConversionError):
+        pod_from_api(bad)

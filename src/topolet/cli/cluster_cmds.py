@@ -49,7 +49,7 @@ def run_cmd(
         None, "--lease-duration", min=1, help="Override the pools' nodeLeaseDurationSeconds (renewed every 1/4)."
     ),
     nrt_interval: float = typer.Option(
-        2.0, "--nrt-interval", min=0.0, help="Seconds between two updates of a node's NodeResourceTopology."
+        10.0, "--nrt-interval", min=0.0, help="Seconds between two updates of a node's NodeResourceTopology."
     ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every admission and API retry."),
 ) -> None:
@@ -143,6 +143,24 @@ def explain_cmd(
 
     try:
         for line in explain_cluster_pod(target, namespace, kubeconfig, state):
+            typer.echo(line)
+    except ExplainError as e:
+        raise _fail(str(e)) from None
+
+
+@cluster_app.command("describe")
+def describe_cmd(
+    target: str = typer.Argument(..., help="pod/NAME (or NAME)."),
+    namespace: str = typer.Option("default", "--namespace", "-n"),
+    kubeconfig: str | None = typer.Option(None, "--kubeconfig", help=KUBECONFIG_HELP),
+    state: Path | None = typer.Option(None, "--state", help="Read the node's checkpoints here, not from its endpoint."),
+) -> None:
+    """A pod of the cluster as its kubelet holds it: status, each container's CPUs and NUMA nodes, the node's pools."""
+    _need_client()
+    from topolet.cluster.explain import ExplainError, explain_cluster_pod
+
+    try:
+        for line in explain_cluster_pod(target, namespace, kubeconfig, state, full=False):
             typer.echo(line)
     except ExplainError as e:
         raise _fail(str(e)) from None

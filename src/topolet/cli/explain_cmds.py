@@ -114,7 +114,12 @@ def register(app: typer.Typer) -> None:
 
     @app.command("explain")
     def explain_cmd(
-        files: list[str] = typer.Option(..., "--filename", "-f", help="Pod or workload manifests (file, dir or -)."),
+        target: str | None = typer.Argument(
+            None, help="pod/NAME: a pod in the cluster of `topolet cluster run` (see --kubeconfig)."
+        ),
+        files: list[str] = typer.Option([], "--filename", "-f", help="Pod or workload manifests (file, dir or -)."),
+        kubeconfig: str | None = typer.Option(None, "--kubeconfig", help="With pod/NAME: the cluster's kubeconfig."),
+        namespace: str = typer.Option("default", "--namespace", "-n", help="With pod/NAME: its namespace."),
         node_dir: str | None = typer.Option(None, "--node", help=NODE_HELP),
         topology: str | None = typer.Option(None, "--topology", help=TOPOLOGY_HELP),
         config: str | None = typer.Option(None, "--config", help=CONFIG_HELP),
@@ -128,6 +133,15 @@ def register(app: typer.Typer) -> None:
         from topolet.explain import explain_pods
         from topolet.render.explain_text import explain_lines
 
+        if target is not None:  # a pod of a simulated cluster (topolet cluster run)
+            if files:
+                _fail("give either pod/NAME or -f FILE, not both")
+            from topolet.cli.cluster_cmds import explain_cmd as cluster_explain
+
+            cluster_explain(target, namespace, kubeconfig, None)
+            return
+        if not files:
+            _fail("nothing to explain: give -f FILE (a manifest) or pod/NAME (a pod in the cluster)", 2)
         if output not in ("text", "json"):
             _fail(f"--output {output}: must be text or json")
         try:

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from topolet.engine.errors import StartupError
 from topolet.engine.node import ADMISSION_FULL, ADMISSION_RESOURCE_MANAGERS, Node, NodeError
+from topolet.engine.nodestatus import DEFAULT_NODE_NAME
 from topolet.engine.result import AdmitResult
 from topolet.io import yamlio
 from topolet.io.inputs import (
@@ -86,7 +87,12 @@ def fit_why_lines(r: AdmitResult) -> list[str]:
     return out
 
 
-def build_node(topology: str | None, config: str | None, admission: Admission = Admission.full) -> Node:
+def build_node(
+    topology: str | None,
+    config: str | None,
+    admission: Admission = Admission.full,
+    node_name: str = DEFAULT_NODE_NAME,
+) -> Node:
     try:
         topo = load_topology_arg(topology)
         cfg = load_kubelet_config_file(config)
@@ -94,7 +100,7 @@ def build_node(topology: str | None, config: str | None, admission: Admission = 
         raise fail(str(e), EXIT_INPUT) from e
     mode = ADMISSION_FULL if admission is Admission.full else ADMISSION_RESOURCE_MANAGERS
     try:
-        return Node(topo, cfg, admission=mode)
+        return Node(topo, cfg, admission=mode, name=node_name)
     except StartupError as e:
         raise fail(f"the kubelet refuses to start with this configuration: {e}", EXIT_STARTUP) from e
 
@@ -142,6 +148,13 @@ def render_results(console: Console, node: Node, results: list[AdmitResult], wid
             numas = sorted({node.topology.cpu_numa[c] for c in _bits(r.pod_cpus)})
             head += f", pod CPUs {format_bits(r.pod_cpus)} (NUMA {','.join(map(str, numas))})"
         console.print(head, highlight=False)
+        if r.preempted:
+            console.print(
+                f"  critical pod: the kubelet preempted {', '.join(r.preempted)} to admit it "
+                "(Failed, reason Preempting)",
+                highlight=False,
+                soft_wrap=True,
+            )
         t = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
         for col in ("CONTAINER", "KIND", "CPUS", "Cpus_allowed_list", "Mems_allowed_list"):
             t.add_column(col, no_wrap=True)
@@ -173,8 +186,9 @@ def run_predict(
     config: str | None,
     output: Output,
     admission: Admission = Admission.full,
+    node_name: str = DEFAULT_NODE_NAME,
 ) -> None:
-    node = build_node(topology, config, admission)
+    node = build_node(topology, config, admission, node_name)
     try:
         pods = load_pods(files, node.gates)
     except InputError as e:
@@ -196,7 +210,7 @@ def run_predict(
         console.print(text, highlight=False, markup=False, soft_wrap=True)
     else:
         render_results(console, node, results, output is Output.wide)
-    if any(not r.admitted for r in results):
+    if any(not r.admitted or r.preempted for r in results):  # a preempted pod is Failed too
         raise typer.Exit(EXIT_REJECTED)
 
 
@@ -208,13 +222,18 @@ def register(app: typer.Typer) -> None:
         config: str = typer.Option(None, "--config", "-c", help=CONFIG_HELP),
         output: Output = typer.Option(Output.table, "-o", "--output", help="Output format."),
         admission: Admission = typer.Option(Admission.full, "--admission", help=ADMISSION_HELP),
+        node_name: str = typer.Option(
+            DEFAULT_NODE_NAME,
+            "--node-name",
+            help="The node's name (its kubernetes.io/hostname label; pods naming another node are rejected NodeName).",
+        ),
     ) -> None:
         """Would a fresh node admit these pods (in order), and what would each container get?
 
         Exit status: 0 all admitted, 1 bad input, 2 the kubelet refuses the configuration,
         3 a pod was rejected (by the API server or the kubelet).
         """
-        run_predict(filename, topology, config, output, admission)
+        run_predict(filename, topology, config, output, admission, node_name)
 
     @app.command("demo")
     def demo(

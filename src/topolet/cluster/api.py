@@ -48,9 +48,28 @@ def status_code(e: BaseException) -> int:
     return 0
 
 
+KEEPALIVE = 64  # connections kept open: above the calls in flight, so that none pays a new TLS handshake
+
+
 def make_client(kubeconfig: str | None) -> AsyncClient:
     config = KubeConfig.from_file(kubeconfig) if kubeconfig else KubeConfig.from_env()
-    return AsyncClient(config=config, field_manager="topolet", timeout=httpx.Timeout(30.0))
+    client = AsyncClient(config=config, field_manager="topolet", timeout=httpx.Timeout(30.0))
+    # lightkube's httpx client keeps 20 idle connections (httpx's default); with more calls in flight every
+    # extra call opened and closed a TLS connection, which costs the API server more than the call itself.
+    # Rebuilt with lightkube's own connection parameters (server, CA, credentials) and a larger pool.
+    try:
+        from lightkube.config.client_adapter import ConnectionParams
+
+        inner = client._client
+        params = ConnectionParams(timeout=httpx.Timeout(30.0)).httpx_params(inner.config)
+        old = inner._client
+        inner._client = httpx.AsyncClient(
+            **params, limits=httpx.Limits(max_connections=KEEPALIVE, max_keepalive_connections=KEEPALIVE)
+        )
+        del old  # never used: nothing to close
+    except (AttributeError, TypeError, ImportError) as e:  # another lightkube: keep its client
+        log.warning("cannot enlarge the connection pool (%s); keeping lightkube's", e)
+    return client
 
 
 async def call(
@@ -114,11 +133,17 @@ class Informer:
         self.name = name or getattr(res, "__name__", "objects")
         self.watch_timeout = watch_timeout
         self.version: str | None = None
+        from lightkube.core import resource as lkr
+
+        # every namespace for namespaced kinds; cluster-scoped kinds take no namespace
+        self.namespace = "*" if issubclass(res, (lkr.NamespacedResource, lkr.NamespacedResourceG)) else None
         self.relists = 0
         self.rewatches = 0
 
     async def _list(self) -> list[Any]:
-        it = self.client.list(self.res, namespace="*", fields=self.fields, labels=self.labels, chunk_size=500)
+        it = self.client.list(
+            self.res, namespace=self.namespace, fields=self.fields, labels=self.labels, chunk_size=500
+        )
         assert isinstance(it, ListAsyncIterable)
         items = [o async for o in it]
         self.version = it.resourceVersion
@@ -135,7 +160,7 @@ class Informer:
             "labelSelector": build_selector(self.labels) if self.labels else None,
             "fieldSelector": build_selector(self.fields, for_fields=True) if self.fields else None,
         }
-        return inner.prepare_request("list", res=self.res, namespace="*", watch=True, params=params)
+        return inner.prepare_request("list", res=self.res, namespace=self.namespace, watch=True, params=params)
 
     async def run(self, stop: asyncio.Event) -> None:
         from lightkube.types import on_error_raise
@@ -172,5 +197,12 @@ class Informer:
                     need_list = True
             except (httpx.TransportError, httpx.TimeoutException, httpx.HTTPError) as e:
                 log.warning("%s watch: %s; retrying", self.name, e or type(e).__name__)
+                await asyncio.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, 5.0)
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # a handler's bug must not stop the kubelets: log it, re-list
+                log.exception("%s informer: %s; re-listing", self.name, e)
+                need_list = True
                 await asyncio.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, 5.0)

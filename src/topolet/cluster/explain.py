@@ -51,7 +51,10 @@ def _checkpoints(node_name: str, annotations: dict[str, str], state: Path | None
     return (cpu.encode() if cpu else None), (mem.encode() if mem else None)
 
 
-def explain_cluster_pod(target: str, namespace: str, kubeconfig: str | None, state: Path | None) -> list[str]:
+def explain_cluster_pod(
+    target: str, namespace: str, kubeconfig: str | None, state: Path | None, *, full: bool = True
+) -> list[str]:
+    """The explanation (``full``), or only the pod's verdict, allocation and its node's NUMA nodes (describe)."""
     from lightkube import ApiError, Client, KubeConfig
     from lightkube.resources.core_v1 import Node, Pod
 
@@ -116,7 +119,19 @@ def explain_cluster_pod(target: str, namespace: str, kubeconfig: str | None, sta
     rec = engine.get(this.key)
     if rec is not None:
         for c in rec.result.containers:
-            lines.append(f"  container {c.name}: Cpus_allowed_list {c.cpus_list}, Mems_allowed_list {c.mems_list}")
+            lines.append(
+                f"  container {c.name} ({c.kind}): Cpus_allowed_list {c.cpus_list}, Mems_allowed_list {c.mems_list}"
+                f" ({c.cpu_mode} CPUs{', pinned memory' if c.memory_pinned else ''})"
+            )
+    if not full:
+        lines.append(f"Node {node_name}: {len(running)} running pod(s)")
+        for u in engine.snapshot().numa:
+            mem = u.memory.get("memory")
+            free_mem = f", memory {mem.free // 2**20}Mi free of {mem.allocatable // 2**20}Mi" if mem else ""
+            pool = f"{u.free_cpus.bit_count()}/{u.cpus.bit_count()} CPUs in the shared pool"
+            lines.append(f"  NUMA node {u.numa}: {pool}{free_mem}")
+        return lines
+    if rec is not None:
         engine.delete(this.key)
         lines.append("The admission, on the node without this pod:")
     else:

@@ -20,6 +20,7 @@ pod's status is written or its deletion finished.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 import signal
@@ -61,7 +62,7 @@ class RunOptions:
     host: str = "127.0.0.1"
     port: int = 0
     workers: int = 16
-    nrt_interval: float = 2.0  # seconds between two updates of one node's NodeResourceTopology
+    nrt_interval: float = 10.0  # seconds between two updates of one node's NodeResourceTopology
     lease_seconds: int | None = None  # override every pool's nodeLeaseDurationSeconds
 
 
@@ -78,7 +79,9 @@ class ClusterRunner:
         self.endpoint = ""
         # pods' statuses, deletions and events first; leases, node status and NRT objects beside them
         self.sem = asyncio.Semaphore(opts.workers)
-        self.sem_node = asyncio.Semaphore(max(1, opts.workers // 2))
+        self.sem_node = asyncio.Semaphore(4)  # node status, NRT
+        self.sem_lease = asyncio.Semaphore(opts.workers)  # leases first: a late lease makes the node NotReady
+        self.renewing: set[str] = set()
         self.nrt_written: dict[str, float] = {}
         self.nrt_sem = asyncio.Semaphore(2)
         self.locks: dict[str, asyncio.Lock] = {}
@@ -87,6 +90,7 @@ class ClusterRunner:
         self.listed_once = False
         self.stats = {"admitted": 0, "rejected": 0, "deleted": 0, "status_writes": 0, "errors": 0}
         self.latencies: list[tuple[float, float]] = []
+        self.deleting: set[str] = set()  # pods whose deletion is being finished
 
     # -- start-up ----------------------------------------------------------------
     def start_kubelets(self) -> None:
@@ -99,6 +103,10 @@ class ClusterRunner:
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
+        # checkpoint writes (fsync) run in threads, many nodes at once
+        loop.set_default_executor(
+            concurrent.futures.ThreadPoolExecutor(max_workers=16, thread_name_prefix="checkpoint")
+        )
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.stop.set)
@@ -136,6 +144,8 @@ class ClusterRunner:
             ]
             if not self.opts.admit_all:
                 loops.append(asyncio.create_task(self._nrt_loop()))
+            for t in loops:
+                t.add_done_callback(self._loop_done)
             await self.stop.wait()
             for t in loops:
                 t.cancel()
@@ -190,9 +200,14 @@ class ClusterRunner:
             self.stats["errors"] += 1
             log.error("background work failed: %s", t.exception())
 
-    async def _api(self, fn: Any, what: str, *, node_level: bool = False, **kw: Any) -> Any:
+    def _loop_done(self, t: asyncio.Task[Any]) -> None:
+        if not t.cancelled() and t.exception() is not None:
+            log.error("a loop of topolet cluster run stopped: %r; stopping", t.exception())
+            self.stop.set()
+
+    async def _api(self, fn: Any, what: str, *, node_level: bool = False, lease: bool = False, **kw: Any) -> Any:
         assert self.client is not None
-        async with self.sem_node if node_level else self.sem:
+        async with self.sem_lease if lease else self.sem_node if node_level else self.sem:
             return await call(fn, what, stop=self.stop, **kw)
 
     # -- CRD ---------------------------------------------------------------------
@@ -264,7 +279,7 @@ class ClusterRunner:
             await self._api(
                 lambda: client.patch(Lease, spec.name, patch, namespace="kube-node-lease", patch_type=PatchType.MERGE),
                 f"renew lease {spec.name}",
-                node_level=True,
+                lease=True,
                 tries=None,
             )
             return
@@ -285,7 +300,7 @@ class ClusterRunner:
         if uid:
             lease["metadata"]["ownerReferences"] = [{"apiVersion": "v1", "kind": "Node", "name": spec.name, "uid": uid}]
         try:
-            await self._api(lambda: client.create(Lease.from_dict(lease)), f"create lease {spec.name}", node_level=True)
+            await self._api(lambda: client.create(Lease.from_dict(lease)), f"create lease {spec.name}", lease=True)
         except ApiError as e:
             if status_code(e) != 409:
                 raise
@@ -300,11 +315,21 @@ class ClusterRunner:
             self._spawn(fn(s))
             await asyncio.sleep(step)
 
+    async def _renew_once(self, spec: NodeSpec) -> None:
+        """One renewal; skipped while the previous one of this node is still in flight."""
+        if spec.name in self.renewing:
+            return
+        self.renewing.add(spec.name)
+        try:
+            await self._safe(self._renew_lease)(spec)
+        finally:
+            self.renewing.discard(spec.name)
+
     async def _lease_loop(self) -> None:
         while not self.stop.is_set():
             interval = min(self._lease_seconds(s) for s in self.specs.values()) / 4
             t0 = time.monotonic()
-            await self._spread(interval * 0.9, self._safe(self._renew_lease))
+            await self._spread(interval * 0.9, self._renew_once)
             await asyncio.sleep(max(0.0, interval - (time.monotonic() - t0)))
 
     async def _status_loop(self) -> None:
@@ -435,7 +460,7 @@ class ClusterRunner:
             self._forget(k, uid)
             return
         if o.metadata.deletionTimestamp:
-            if uid in k.pods or (o.status and o.status.phase in TERMINAL) or uid not in k.pods:
+            if uid not in self.deleting:
                 self._spawn(self._finish_deletion(k, o))
             return
         if uid in k.pods:
@@ -529,6 +554,13 @@ class ClusterRunner:
         """The kubelet's end of a graceful deletion: containers stopped, resources back, the object removed."""
         uid = o.metadata.uid
         ns, name = o.metadata.namespace, o.metadata.name
+        self.deleting.add(uid)
+        try:
+            await self._finish_deletion_of(k, uid, ns, name)
+        finally:
+            self.deleting.discard(uid)
+
+    async def _finish_deletion_of(self, k: NodeKubelet, uid: str, ns: str, name: str) -> None:
         if k.remove(uid) is not None:
             self.nrt_dirty.add(k.spec.name)
         await self._persist(k)

@@ -56,6 +56,7 @@ ERR_NODE_PORTS = "node(s) didn't have free ports for the requested pod ports"
 ERR_TAINT_TOLERATION = "node(s) had taints that the pod didn't tolerate"
 
 SYSTEM_CRITICAL_PRIORITY = 2_000_000_000  # scheduling.SystemCriticalPriority
+UNEXPECTED_ADMISSION_ERROR = "UnexpectedAdmissionError"
 
 # sysctl/safe_sysctls.go (a kernel new enough for every entry)
 SAFE_SYSCTLS = (
@@ -325,6 +326,32 @@ def fit_shortfalls(pod: Pod, node: NodeObject, usage: NodeUsage, pod_level_resou
     return out
 
 
+def general_filter(pod: Pod, node: NodeObject, usage: NodeUsage, pod_level_resources: bool) -> list[Rejection]:
+    """``generalFilter`` (``AdmissionCheck`` with every failure, then NoExecute taints): all reasons, in order."""
+    out = [
+        Rejection(HANDLER_PREDICATES, s.reason, s.message, s)
+        for s in fit_shortfalls(pod, node, usage, pod_level_resources)
+    ]
+    if not required_affinity_matches(pod.node_selector, pod.node_affinity, node.labels, node.name):
+        out.append(_predicate(NODE_AFFINITY, ERR_NODE_AFFINITY))
+    if pod.node_name and pod.node_name != node.name:
+        out.append(_predicate(NODE_NAME, ERR_NODE_NAME))
+    if any(_port_conflict(usage.ports, hp.sanitized()) for hp in pod.host_ports()):
+        out.append(_predicate(NODE_PORTS, ERR_NODE_PORTS))
+    # the kubelet checks only NoExecute taints (static pods are not checked; none here)
+    if untolerated_taint(node.taints, pod.tolerations, (NO_EXECUTE,)) is not None:
+        out.append(_predicate(TAINT_TOLERATION, ERR_TAINT_TOLERATION))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class FitVerdict:
+    """The predicate handler's answer: a rejection, or admit (after preempting ``preempt`` for a critical pod)."""
+
+    rejection: Rejection | None = None
+    preempt: tuple[Pod, ...] = ()
+
+
 def check_predicates(
     pod: Pod,
     node: NodeObject,
@@ -332,42 +359,172 @@ def check_predicates(
     pod_level_resources: bool,
     usage: NodeUsage | None = None,
 ) -> Rejection | None:
-    """``predicateAdmitHandler.Admit``: the OS checks, then ``generalFilter``; the first reason."""
+    """``predicateAdmitHandler.Admit`` without the critical-pod preemption: the first reason."""
+    return predicate_admit(pod, node, others, pod_level_resources, usage, preemption=False).rejection
+
+
+def predicate_admit(
+    pod: Pod,
+    node: NodeObject,
+    others: Sequence[Pod],
+    pod_level_resources: bool,
+    usage: NodeUsage | None = None,
+    *,
+    preemption: bool = True,
+) -> FitVerdict:
+    """``predicateAdmitHandler.Admit``: the OS checks, then ``generalFilter``; on failure the
+    ``CriticalPodAdmissionHandler`` (a critical pod short only of resources preempts pods of
+    ``others``, the active pods in admission order); the first remaining reason."""
     os_label = node.labels.get(LABEL_OS) or "linux"
     want_os = pod.labels.get(LABEL_OS)
     if want_os is not None and want_os != os_label:
-        return Rejection(
-            HANDLER_PREDICATES,
-            POD_OS_SELECTOR_MISMATCH,
-            "Failed to admit pod as the `kubernetes.io/os` label doesn't match node label",
+        return FitVerdict(
+            Rejection(
+                HANDLER_PREDICATES,
+                POD_OS_SELECTOR_MISMATCH,
+                "Failed to admit pod as the `kubernetes.io/os` label doesn't match node label",
+            )
         )
     if pod.os_name and pod.os_name != "linux":
-        return Rejection(
-            HANDLER_PREDICATES, POD_OS_NOT_SUPPORTED, "Failed to admit pod as the OS field doesn't match node OS"
+        return FitVerdict(
+            Rejection(
+                HANDLER_PREDICATES, POD_OS_NOT_SUPPORTED, "Failed to admit pod as the OS field doesn't match node OS"
+            )
         )
     if pod.supplemental_groups_policy == "Strict":
         # the node reports no runtime features (status.features unset)
-        return Rejection(
-            HANDLER_PREDICATES,
-            SUPPLEMENTAL_GROUPS_NOT_SUPPORTED,
-            "SupplementalGroupsPolicy=Strict is not supported in this node",
+        return FitVerdict(
+            Rejection(
+                HANDLER_PREDICATES,
+                SUPPLEMENTAL_GROUPS_NOT_SUPPORTED,
+                "SupplementalGroupsPolicy=Strict is not supported in this node",
+            )
         )
     if usage is None:
         usage = node_usage(others, pod_level_resources)
-    short = fit_shortfalls(pod, node, usage, pod_level_resources)
-    if short:
-        s = short[0]
-        return Rejection(HANDLER_PREDICATES, s.reason, s.message, s)
-    if not required_affinity_matches(pod.node_selector, pod.node_affinity, node.labels, node.name):
-        return _predicate(NODE_AFFINITY, ERR_NODE_AFFINITY)
-    if pod.node_name and pod.node_name != node.name:
-        return _predicate(NODE_NAME, ERR_NODE_NAME)
-    if any(_port_conflict(usage.ports, hp.sanitized()) for hp in pod.host_ports()):
-        return _predicate(NODE_PORTS, ERR_NODE_PORTS)
-    # the kubelet checks only NoExecute taints (static pods are not checked; none here)
-    if untolerated_taint(node.taints, pod.tolerations, (NO_EXECUTE,)) is not None:
-        return _predicate(TAINT_TOLERATION, ERR_TAINT_TOLERATION)
-    return None
+    reasons = general_filter(pod, node, usage, pod_level_resources)
+    if not reasons:
+        return FitVerdict()
+    if not preemption or not is_critical(pod):
+        return FitVerdict(reasons[0])
+    non_resource = [r for r in reasons if r.shortfall is None]
+    if non_resource:
+        return FitVerdict(non_resource[0])
+    reqs = [(r.shortfall.resource, r.shortfall.short) for r in reasons if r.shortfall is not None]
+    try:
+        victims = pods_to_preempt(pod, list(others), reqs, pod_level_resources)
+    except PreemptionError as e:
+        return FitVerdict(
+            Rejection(
+                HANDLER_PREDICATES,
+                UNEXPECTED_ADMISSION_ERROR,
+                "Unexpected error while attempting to recover from admission failure: "
+                f"preemption: error finding a set of pods to preempt: {e}",
+            )
+        )
+    return FitVerdict(None, tuple(victims))
+
+
+# -- the critical pod admission handler (pkg/kubelet/preemption) -------------------------------------
+PREEMPT_REASON = "Preempting"  # events.PreemptContainer
+PREEMPT_MESSAGE = "Preempted in order to admit critical pod"
+
+
+class PreemptionError(Exception):
+    pass
+
+
+def is_critical(pod: Pod) -> bool:
+    """``IsCriticalPod``: priority >= 2000000000 (static and mirror pods are not modelled)."""
+    return pod.priority is not None and pod.priority >= SYSTEM_CRITICAL_PRIORITY
+
+
+def preemptable(preemptor: Pod, preemptee: Pod) -> bool:
+    if is_critical(preemptor) and not is_critical(preemptee):
+        return True
+    if preemptor.priority is not None and preemptee.priority is not None:
+        return preemptor.priority > preemptee.priority
+    return False
+
+
+def resource_request(pod: Pod, resource: str, pod_level_resources: bool) -> int:
+    """``resource.GetResourceRequest`` (pkg/api/v1/resource): pods count 1; pod-level requests alone
+    when PodLevelResources is on and the pod sets them."""
+    if resource == PODS:
+        return 1
+    if pod_level_resources and pod.has_pod_level_resources() and pod.resources is not None:
+        q = pod.resources.requests.get(resource) if _supported_pod_level(resource) else None
+        return amount(resource, q) if q is not None else 0
+    q = pod_requests(pod, True).get(resource)
+    return amount(resource, q) if q is not None else 0
+
+
+def _subtract(reqs: list[tuple[str, int]], pods: Sequence[Pod], plr: bool) -> list[tuple[str, int]]:
+    out = []
+    for name, qty in reqs:
+        for p in pods:
+            qty -= resource_request(p, name, plr)
+            if qty <= 0:
+                break
+        if qty > 0:
+            out.append((name, qty))
+    return out
+
+
+def _reqs_text(reqs: list[tuple[str, int]]) -> str:
+    return "[" + "".join(f"(res: {n}, q: {q}), " for n, q in reqs) + "]"
+
+
+def _distance(reqs: list[tuple[str, int]], pod: Pod, plr: bool) -> float:
+    d = 0.0
+    for name, qty in reqs:
+        remaining = float(qty - resource_request(pod, name, plr))
+        if remaining > 0:
+            d += (remaining / float(qty)) ** 2
+    return d
+
+
+def _smaller(a: Pod, b: Pod, plr: bool) -> bool:
+    for name in (MEMORY, CPU):
+        ra, rb = resource_request(a, name, plr), resource_request(b, name, plr)
+        if ra < rb:
+            return True
+        if ra > rb:
+            return False
+    return True
+
+
+def _by_distance(pods: list[Pod], reqs: list[tuple[str, int]], plr: bool) -> list[Pod]:
+    pods = list(pods)
+    out: list[Pod] = []
+    while reqs:
+        if not pods:
+            raise PreemptionError(f"no set of running pods found to reclaim resources: {_reqs_text(reqs)}")
+        best_d = float(len(reqs) + 1)
+        best = 0
+        for i, p in enumerate(pods):
+            d = _distance(reqs, p, plr)
+            if d < best_d or (best_d == d and _smaller(p, pods[best], plr)):
+                best_d, best = d, i
+        reqs = _subtract(reqs, [pods[best]], plr)
+        out.append(pods[best])
+        pods[best] = pods[-1]
+        pods.pop()
+    return out
+
+
+def pods_to_preempt(pod: Pod, active: list[Pod], reqs: list[tuple[str, int]], plr: bool) -> list[Pod]:
+    """``getPodsToPreempt``: the fewest, smallest lower-QoS pods that free what the critical pod misses."""
+    be = [p for p in active if preemptable(pod, p) and p.qos_class == "BestEffort"]
+    bu = [p for p in active if preemptable(pod, p) and p.qos_class == "Burstable"]
+    gu = [p for p in active if preemptable(pod, p) and p.qos_class == "Guaranteed"]
+    unable = _subtract(reqs, [*be, *bu, *gu], plr)
+    if unable:
+        raise PreemptionError(f"no set of running pods found to reclaim resources: {_reqs_text(unable)}")
+    g_evict = _by_distance(gu, _subtract(reqs, [*be, *bu], plr), plr)
+    b_evict = _by_distance(bu, _subtract(reqs, [*be, *g_evict], plr), plr)
+    e_evict = _by_distance(be, _subtract(reqs, [*b_evict, *g_evict], plr), plr)
+    return [*e_evict, *b_evict, *g_evict]
 
 
 def _predicate(name: str, desc: str) -> Rejection:

@@ -18,6 +18,8 @@ from topolet.engine.admission import (
     check_apparmor,
     check_pod_features,
     check_predicates,
+    is_critical,
+    predicate_admit,
 )
 from topolet.engine.cpumanager.manager import CPUManager
 from topolet.engine.cpumanager.policy_static import NoneCPUPolicy, StaticCPUPolicy
@@ -62,8 +64,76 @@ class PodRecord:
     result: AdmitResult
 
 
+class PodTable(dict[str, PodRecord]):
+    """The node's pods by key; every change keeps ``usage`` (the fit check's ``NodeInfo``) in step,
+    whoever makes it (admission, deletion, or a caller re-registering restored pods)."""
+
+    def __init__(self, usage: NodeUsage, pod_level_resources: bool, items: dict[str, PodRecord] | None = None) -> None:
+        super().__init__()
+        self._usage = usage
+        self._plr = pod_level_resources
+        self._counted: dict[str, Pod] = {}
+        for k, v in (items or {}).items():
+            self[k] = v
+
+    def _uncount(self, key: str) -> None:
+        pod = self._counted.pop(key, None)
+        if pod is not None:
+            self._usage.update(pod, self._plr, -1)
+
+    def __setitem__(self, key: str, rec: PodRecord) -> None:
+        self._uncount(key)
+        super().__setitem__(key, rec)
+        if rec.result.admitted:
+            self._counted[key] = rec.pod
+            self._usage.update(rec.pod, self._plr)
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        self._uncount(key)
+
+    _MISSING = object()
+
+    def pop(self, key: str, default: object = _MISSING) -> PodRecord:  # type: ignore[override]
+        if key in self:
+            rec = self[key]
+            del self[key]
+            return rec
+        if default is PodTable._MISSING:
+            raise KeyError(key)
+        return default  # type: ignore[return-value]
+
+    def popitem(self) -> tuple[str, PodRecord]:
+        key = next(reversed(self.keys()))
+        return key, self.pop(key)
+
+    def clear(self) -> None:
+        for key in list(self):
+            del self[key]
+
+    def update(self, *args: object, **kwargs: PodRecord) -> None:  # type: ignore[override]
+        for k, v in dict(*args, **kwargs).items():  # type: ignore[call-overload]
+            self[k] = v
+
+    def setdefault(self, key: str, default: PodRecord | None = None) -> PodRecord:  # type: ignore[override]
+        if key not in self:
+            assert default is not None
+            self[key] = default
+        return self[key]
+
+
 class Node:
     """One kubelet on one machine."""
+
+    @property
+    def pods(self) -> PodTable:
+        """The active pods (admitted, not deleted, not rejected) by ``namespace/name``."""
+        return self._pods
+
+    @pods.setter
+    def pods(self, value: dict[str, PodRecord]) -> None:
+        self.usage = NodeUsage()
+        self._pods = PodTable(self.usage, self.pod_level_resources, dict(value))
 
     def __init__(
         self,
@@ -90,6 +160,7 @@ class Node:
         self.sysctls = SysctlAllowlist.build(config.allowed_unsafe_sysctls)
         self.usage = NodeUsage()  # the active pods' requests and host ports (NodeInfo)
         self.stale: list[tuple[Pod, AdmitResult]] = []  # rejected pods whose allocation awaits the sweep
+        self.preempted: dict[str, str] = {}  # pods killed to admit a critical pod -> that pod
         self.affinity = AffinityStore()
         numa_info = NUMAInfo(list(topology.numa_ids), {n: topology.numa_nodes[n].distances for n in topology.numa_ids})
         tm_policy = new_policy(config.topology_manager_policy, numa_info, plan.topology_options.prefer_closest_numa)
@@ -125,7 +196,7 @@ class Node:
             [self.cpu_manager, self.memory_manager],
             self.gates.enabled(POD_LEVEL_RESOURCE_MANAGERS),
         )
-        self.pods: dict[str, PodRecord] = {}
+        self._pods = PodTable(self.usage, self.pod_level_resources)
         self._all_mems = 0
         for n in topology.numa_ids:
             self._all_mems |= 1 << n
@@ -179,11 +250,16 @@ class Node:
                 pod.key, pod.uid, False, reason, message, pod.qos_class, trace=tr, handler=HANDLER_RESOURCE_MANAGERS
             )
         if full:
-            rej = (
-                check_predicates(pod, self.node_object, (), self.pod_level_resources, self.usage)
-                or check_apparmor(pod)
-                or check_pod_features(pod, self.pod_level_resources)
-            )
+            # the active pods, in admission order, matter only to a critical pod's preemption
+            active = [rec.pod for rec in self.pods.values()] if is_critical(pod) else []
+            verdict = predicate_admit(pod, self.node_object, active, self.pod_level_resources, self.usage)
+            rej = verdict.rejection
+            if rej is None and verdict.preempt:
+                # the critical pod admission handler kills the victims, then the pod is admitted
+                for victim in verdict.preempt:
+                    self.delete(victim.key)
+                    self.preempted[victim.key] = pod.key
+            rej = rej or check_apparmor(pod) or check_pod_features(pod, self.pod_level_resources)
             if rej is not None:
                 result = rejected(rej)
                 result.held = self._held_allocation(pod)
@@ -192,6 +268,8 @@ class Node:
                     self.remove_stale_state()
                 return result
         result = AdmitResult(pod.key, pod.uid, True, qos=pod.qos_class, trace=tr)
+        if full:
+            result.preempted = [v.key for v in verdict.preempt]
         result.pod_cpus = self.cpu_manager.state.pod_assignments.get(pod.uid, 0)
         # what each container got, as allocated at admission
         result.containers = self.container_allocations(pod)
@@ -200,16 +278,11 @@ class Node:
         for c in pod.all_containers():
             self.memory_manager.add_container(pod, c)
         self.pods[pod.key] = PodRecord(pod, result)
-        self.usage.update(pod, self.pod_level_resources)
         return result
 
     def register_running(self, pod: Pod, result: AdmitResult) -> None:
         """Record a pod that runs already (restored from checkpoints): it counts as active."""
-        old = self.pods.get(pod.key)
-        if old is not None:
-            self.usage.update(old.pod, self.pod_level_resources, -1)
         self.pods[pod.key] = PodRecord(pod, result)
-        self.usage.update(pod, self.pod_level_resources)
 
     def check_fit(self, pod: Pod) -> Rejection | None:
         """The node-fit predicates alone, against the active pods (no allocation, no change)."""
@@ -248,7 +321,6 @@ class Node:
         if rec is None:
             raise NodeError(f'pod "{key}" not found')
         self._remove_pod_state(rec.pod)
-        self.usage.update(rec.pod, self.pod_level_resources, -1)
         return rec.pod
 
     def _resolve(self, key: str) -> str:

@@ -61,6 +61,7 @@ class AdmitResult:
     handler: str = ""  # the admit handler that rejected (see topolet.engine.admission)
     shortfall: Shortfall | None = None  # for OutOf<resource>: requested, used, allocatable
     held: HeldAllocation | None = None  # allocated by the resource managers before the rejection
+    preempted: list[str] = field(default_factory=list)  # pods killed to admit this critical pod
 
     @property
     def status_message(self) -> str:

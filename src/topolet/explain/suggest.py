@@ -465,6 +465,13 @@ def suggestions_for(
             if t.admitted:
                 configs.append(_suggestion("max-pods", f"maxPods {sf.capacity + 1} instead of {sf.capacity}", t))
 
+    # 5b. a forbidden sysctl: allow it as an unsafe sysctl
+    if reason == "SysctlForbidden" and "not allowlisted" in msg:
+        names = [n for n, _v in stored.sysctls if n not in cfg.allowed_unsafe_sysctls]
+        t = s.config(allowed_unsafe_sysctls=[*cfg.allowed_unsafe_sysctls, *names])
+        if t.admitted:
+            configs.append(_suggestion("sysctl", f"allowedUnsafeSysctls: {', '.join(names)}", t))
+
     # 5. delete one pod that pins CPUs or memory
     if sf is None and not empty and not rej.known_bug and not (reason == "SMTAlignmentError" and "not multiple" in msg):
         keys = [k for k in before.pods if sum(_pinned_size(before, k)) > 0][:MAX_DELETE_TRIALS]

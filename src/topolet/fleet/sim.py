@@ -2,8 +2,10 @@
 
 A *cell* is (variant, seed, shard). Inside a cell everything is sequential:
 for each arriving pod, kube-scheduler's NodeResourcesFit picks a node
-(:mod:`topolet.fleet.scheduler`), then that node's kubelet admits or rejects
-it with the engine (``Node.admit``). A rejected pod is Failed with the
+(:mod:`topolet.fleet.scheduler`, filtering on the allocatable each kubelet
+reports), then that node's kubelet admits or rejects it with the engine
+(``Node.admit``: the kubelet's whole admit-handler chain -- the resource
+managers, then the node-fit predicates, OutOfcpu, OutOfpods, ...). A rejected pod is Failed with the
 kubelet's reason and is not rescheduled; with ``recreate: N`` a controller
 creates a replacement (same name, a NEW UID) up to N times, and the
 scheduler may well pick the same node again (kubernetes issue 84869). With

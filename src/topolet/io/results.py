@@ -37,6 +37,8 @@ def result_to_dict(r: AdmitResult) -> dict[str, Any]:
     if r.admitted:
         out["podCpus"] = format_bits(r.pod_cpus)
         out["containers"] = [container_to_dict(c) for c in r.containers]
+        if r.preempted:
+            out["preempted"] = list(r.preempted)
     else:
         out["phase"] = "Failed"
         out["reason"] = r.reason

@@ -198,6 +198,7 @@ class _PodSpec(BaseModel):
     hostNetwork: bool | None = None
     hostIPC: bool | None = None
     priority: StrictInt | None = None
+    priorityClassName: str | None = None
 
 
 class _PodObject(BaseModel):
@@ -431,6 +432,10 @@ def _to_resources(r: _Resources | None) -> Resources:
     return Resources(dict(r.requests or {}), dict(r.limits or {}))
 
 
+# the API server's Priority admission resolves the built-in classes (scheduling/types.go)
+_SYSTEM_PRIORITY = {"system-node-critical": 2_000_001_000, "system-cluster-critical": 2_000_000_000}
+
+
 def _apparmor(p: _AppArmorProfile | None) -> str | None:
     if p is None:
         return None
@@ -439,15 +444,18 @@ def _apparmor(p: _AppArmorProfile | None) -> str | None:
     return p.type or ""
 
 
-def _to_container(c: _Container) -> Container:
+def _to_container(c: _Container, host_network: bool = False) -> Container:
+    # SetDefaults_Pod: with hostNetwork, a port's hostPort defaults to its containerPort
+    ports = [
+        (p.hostPort or (p.containerPort if host_network else 0) or 0, p.protocol or "TCP", p.hostIP or "")
+        for p in c.ports or []
+    ]
     return Container(
         name=c.name or "",
         resources=_to_resources(c.resources),
         restart_policy=c.restartPolicy,
         image=c.image or "",
-        host_ports=tuple(
-            HostPort(p.hostPort, p.protocol or "TCP", p.hostIP or "") for p in c.ports or [] if (p.hostPort or 0) > 0
-        ),
+        host_ports=tuple(HostPort(port, proto, ip) for port, proto, ip in ports if port > 0),
         apparmor=_apparmor(c.securityContext.appArmorProfile) if c.securityContext else None,
     )
 
@@ -470,8 +478,8 @@ def _to_pod(spec: _PodSpec | None, *, name: str, namespace: str, uid: str, label
         name=name,
         namespace=namespace,
         uid=uid or _pod_uid(namespace, name),
-        containers=[_to_container(c) for c in spec.containers or []],
-        init_containers=[_to_container(c) for c in spec.initContainers or []],
+        containers=[_to_container(c, bool(spec.hostNetwork)) for c in spec.containers or []],
+        init_containers=[_to_container(c, bool(spec.hostNetwork)) for c in spec.initContainers or []],
         resources=_to_resources(spec.resources) if spec.resources is not None else None,
         labels=labels,
         owner=owner,
@@ -487,7 +495,7 @@ def _to_pod(spec: _PodSpec | None, *, name: str, namespace: str, uid: str, label
         host_ipc=bool(spec.hostIPC),
         supplemental_groups_policy=sc.supplementalGroupsPolicy or "",
         apparmor=_apparmor(sc.appArmorProfile),
-        priority=spec.priority,
+        priority=spec.priority if spec.priority is not None else _SYSTEM_PRIORITY.get(spec.priorityClassName or ""),
     )
 
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from topolet.engine.admission import PREEMPT_MESSAGE, PREEMPT_REASON
 from topolet.io import yamlio
 from topolet.io.inputs import InputError, LoadedObject, load_kubelet_config_file, read_text
 from topolet.io.quota import QuotaError, ResourceQuota, check_pod_create, quota_from_object
@@ -204,6 +205,8 @@ def pod_update_error(old: Pod, new: Pod) -> str | None:
             replace(c, image=o.image) for c, o in zip(new.init_containers, old.init_containers, strict=True)
         ],
     )
+    if all(t in new.tolerations for t in old.tolerations):
+        munged = replace(munged, tolerations=old.tolerations)  # only additions to existing tolerations
     old_spec, new_spec = pod_spec_dict(old), pod_spec_dict(munged)
     if old_spec == new_spec:
         return None
@@ -238,6 +241,7 @@ def _apply_pod(nd: NodeDir, gates: FeatureGates, pod: Pod, source: str) -> Outco
         for c, n in zip(existing.pod.all_containers(), stored_new.all_containers(), strict=True):
             c.image = n.image
         existing.pod.labels = dict(stored_new.labels)
+        existing.pod.tolerations = stored_new.tolerations
         return Outcome("pod", name, ns, "configured", source, stored=existing)
     if not nd.namespace_exists(ns):
         return _error(
@@ -264,6 +268,11 @@ def _apply_pod(nd: NodeDir, gates: FeatureGates, pod: Pod, source: str) -> Outco
     # the API server gives every new pod a fresh UID: a pod re-created under the same name is another pod
     fresh = replace(stored_new, uid=str(uuid.uuid4()))
     result = node.admit(fresh)
+    for victim in result.preempted:
+        # the kubelet's critical pod admission handler killed it: Failed, reason Preempting
+        vsp = nd.pods.get(victim)
+        if vsp is not None:
+            vsp.admitted, vsp.reason, vsp.message = False, PREEMPT_REASON, PREEMPT_MESSAGE
     sp = StoredPod(
         pod=fresh,
         sequence=nd.next_sequence(),

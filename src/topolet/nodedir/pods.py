@@ -58,7 +58,11 @@ class StoredPod:
 
     @property
     def status_message(self) -> str:
-        return "" if self.admitted else f"Pod was rejected: {self.message}"
+        if self.admitted:
+            return ""
+        if self.reason == "Preempting":  # killed to admit a critical pod: the kubelet's own message
+            return self.message
+        return f"Pod was rejected: {self.message}"
 
 
 def resources_dict(r: Resources | None) -> dict[str, Any]:

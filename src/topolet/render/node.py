@@ -663,9 +663,14 @@ def describe_node_sections(nd: NodeDir) -> list[str]:
     w = _W()
     w.w(0, f"Name:\t{nd.name}")
     w.w(0, "Roles:\t<none>")
-    _labels(w, "Labels", {"kubernetes.io/hostname": nd.name, "topolet.dev/topology": nd.meta.topology_source})
+    labels = dict(node.node_object.labels) if node is not None else {"kubernetes.io/hostname": nd.name}
+    labels["topolet.dev/topology"] = nd.meta.topology_source
+    _labels(w, "Labels", labels)
     w.w(0, "Annotations:\t<none>")
     w.w(0, f"CreationTimestamp:\t{rfc1123z(nd.meta.created)}")
+    taints = [str(t) for t in cfg.register_with_taints] or ["<none>"]
+    for i, taint in enumerate(taints):
+        w.w(0, f"{'Taints:' if i == 0 else ''}\t{taint}")
     w.w(0, f"Node Directory:\t{nd.path} (topolet)")
     w.w(0, f"Topology:\t{t.describe()} ({nd.meta.topology_source})")
     w.w(0, f"Kubelet Config:\t{nd.file('kubelet-config.yaml')} (from {nd.meta.config_source})")
