@@ -202,7 +202,7 @@ def test_rejected_pod_is_failed_and_holds_nothing(node: str, tmp_path: Path) -> 
     run("delete", "pod", "big", "--node", node)
     big2 = tmp_path / "big2.yaml"
     big2.write_text(big.read_text().replace("name: big", "name: big2"))
-    run("apply", "-f", str(big2), "--node", node, "--fail-on-rejection", code=2)
+    run("apply", "-f", str(big2), "--node", node, "--fail-on-rejection", code=3)
 
 
 def test_exec_defaults_grep_and_unsupported(node: str) -> None:
@@ -346,7 +346,7 @@ def test_bad_inputs_are_clear_errors(node: str, tmp_path: Path) -> None:
     assert err.startswith("error: --topology preset:nope")
     cfg = tmp_path / "cfg.yaml"
     cfg.write_text("cpuManagerPolicy: static\n")
-    _, err = run("node", "init", str(tmp_path / "n3"), "--config", str(cfg), code=1)
+    _, err = run("node", "init", str(tmp_path / "n3"), "--config", str(cfg), code=2)  # the kubelet refuses
     assert "the kubelet refuses to start with this configuration" in err
     assert not (tmp_path / "n3").exists()
 

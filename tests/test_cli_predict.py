@@ -138,6 +138,6 @@ spec:
 """
     )
     code, out, _ = run("test", str(good))
-    assert code == 1
+    assert code == 3  # a check failed (docs/exit-codes.md)
     assert out.strip().splitlines()[-1] == "1 passed, 1 failed"
     assert 'wrong: step 1 (admit a): containers.c.cpus: expected "2,34", got "1,33"' in out

@@ -112,11 +112,11 @@ def test_explain_errors(run, tmp_path: Path) -> None:  # type: ignore[no-untyped
     r = run("explain", "-f", SEED_POD, "--node", str(tmp_path), "--topology", "preset:2-numa")
     assert r.exit_code == 1 and "--node cannot be combined" in r.output
     r = run("explain", "-f", SEED_POD, "-o", "yaml")
-    assert r.exit_code == 1 and "--output yaml" in r.output
+    assert r.exit_code == 1 and 'output format "yaml", allowed formats are: text,json' in r.output
     cfg = tmp_path / "k.yaml"
     cfg.write_text("kind: KubeletConfiguration\ncpuManagerPolicy: static\n")
     r = run("explain", "-f", SEED_POD, "--config", str(cfg))
-    assert r.exit_code == 1 and "refuse to start" in r.output and "Traceback" not in r.output
+    assert r.exit_code == 2 and "refuse to start" in r.output and "Traceback" not in r.output
 
 
 def test_map_plain(run) -> None:  # type: ignore[no-untyped-def]

@@ -47,16 +47,16 @@ def test_table_and_json(tmp_path: Path) -> None:
     ("extra", "message"),
     [
         (["--compare", "nosuch"], "--compare nosuch: unknown variant"),
-        (["-o", "yaml"], "-o yaml: expected table or json"),
+        (["-o", "yaml"], 'the output format "yaml", allowed formats are: table,json'),
         (["--baseline", "x"], "--baseline x: not among"),
         (["--workers", "2", "--scheduler", "tcp://127.0.0.1:1"], "give one of them"),
     ],
 )
-def test_bad_arguments_exit_2_without_traceback(tmp_path: Path, extra: list[str], message: str) -> None:
+def test_bad_arguments_exit_1_without_traceback(tmp_path: Path, extra: list[str], message: str) -> None:
     fleet, mix = _files(tmp_path)
     r = runner.invoke(app, ["fleet", "run", "--fleet", fleet, "-f", mix, *extra])
-    assert r.exit_code == 2
-    assert message in r.output.replace("\n", "")
+    assert r.exit_code == 1  # docs/exit-codes.md: bad input and usage errors are 1
+    assert message in (r.output + r.stderr).replace("\n", "")
     assert "Traceback" not in r.output
 
 
@@ -65,10 +65,10 @@ def test_bad_fleet_file_names_file_and_field(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump({"pools": [{"name": "p", "count": "many"}]}), encoding="utf-8")
     r = runner.invoke(app, ["fleet", "run", "--fleet", str(bad), "-f", mix], terminal_width=300)
-    assert r.exit_code == 2
+    assert r.exit_code == 1
     assert "bad.yaml: pools[0].count:" in r.output
     r = runner.invoke(app, ["fleet", "run", "--fleet", str(tmp_path / "none.yaml"), "-f", mix], terminal_width=300)
-    assert r.exit_code == 2 and "none.yaml: no such file" in r.output
+    assert r.exit_code == 1 and "none.yaml: no such file" in r.output
 
 
 def test_examples_run(tmp_path: Path) -> None:

@@ -211,7 +211,8 @@ def test_corrupt_checkpoint_refused_and_never_overwritten(node: Path, tmp_path: 
         _apply(node, _pod(tmp_path, "x"))
     # the kubelet falls back V3 -> V2 -> V1 and reports the last error, with its remedy
     msg = ei.value.message
-    assert msg.startswith("start cpu manager error: could not restore state from checkpoint: ")
+    prefix = f"{node / CPU_STATE_FILE}: start cpu manager error: could not restore state from checkpoint: "
+    assert msg.startswith(prefix)
     assert msg.endswith(
         f'please drain this node and delete the CPU manager checkpoint file "{node / CPU_STATE_FILE}" '
         "before restarting Kubelet"

@@ -124,7 +124,7 @@ def test_double_accounted_cpus(tmp_path: Path) -> None:
 
 @needs_fixtures
 def test_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    out = run("state", "inspect", str(FIXTURES / "cpu_manager_state.v3"), "--topology", "preset:2-numa", code=1)
+    out = run("state", "inspect", str(FIXTURES / "cpu_manager_state.v3"), "--topology", "preset:2-numa", code=3)
     assert "Version:        V3" in out and "Checksum:       verified (2076871501)" in out
     assert "CPUs 12-63 are in no set" in out
     doc = json.loads(run("state", "inspect", str(FIXTURES / "memory_manager_state.v2"), "-o", "json"))
@@ -143,5 +143,5 @@ def test_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert [x["kind"] for x in docs] == ["cpu_manager_state", "memory_manager_state"]
     assert docs[0]["nodeKubelet"] == {"starts": True} and docs[0]["consistency"]["ok"]
     # the fixture file against this node: the kubelet would refuse it
-    out = run("state", "inspect", str(FIXTURES / "cpu_manager_state.v3"), "--node", d, code=1)
+    out = run("state", "inspect", str(FIXTURES / "cpu_manager_state.v3"), "--node", d, code=3)
     assert "Node's Kubelet:  refuses to start: start cpu manager error" in out

@@ -5,16 +5,17 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
-from rich.console import Console
-from rich.text import Text
 
-from topolet.engine.errors import StartupError
-from topolet.engine.node import Node, NodeError
-from topolet.io.inputs import InputError, embedded_pod_path, load_kubelet_config_file, load_pods, load_topology_arg
-from topolet.model.pod import Pod
+from topolet.cli.exits import EXIT_ERROR, EXIT_KUBELET_REFUSES, EXIT_USAGE, check_output
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from topolet.engine.node import Node
+    from topolet.model.pod import Pod
 
 NODE_HELP = "Node directory to read (never changed). Default: the default node directory when it exists."
 TOPOLOGY_HELP = "sysfs[:ROOT], preset:NAME[,k=v...] or a topology file (instead of --node; default preset:2-numa)."
@@ -25,10 +26,16 @@ HEADINGS = ("Rejected:", "Admission path:", "Node:")
 
 
 class CommandError(Exception):
-    """A failure to report on stderr with a non-zero exit."""
+    """A failure to report on stderr with a non-zero exit (``code``: docs/exit-codes.md)."""
+
+    def __init__(self, message: str, code: int = EXIT_ERROR) -> None:
+        super().__init__(message)
+        self.code = code
 
 
-def _fail(msg: str, code: int = 1) -> NoReturn:
+def _fail(msg: str, code: int = EXIT_ERROR) -> NoReturn:
+    from rich.console import Console
+
     Console(stderr=True, highlight=False, soft_wrap=True).print(f"error: {msg}", markup=False)
     raise typer.Exit(code)
 
@@ -63,6 +70,11 @@ def load_node(node_dir: str | None, topology: str | None, config: str | None) ->
     exists) reads a node directory without changing it; otherwise a fresh node from --topology/--config
     (defaults: preset:2-numa and the seed article's kubelet configuration).
     """
+    from topolet.engine.errors import StartupError
+    from topolet.engine.node import Node, NodeError
+    from topolet.io.inputs import InputError, load_kubelet_config_file, load_topology_arg
+    from topolet.nodedir.errors import NodeStartError
+
     if node_dir is not None and (topology is not None or config is not None):
         raise CommandError("--node cannot be combined with --topology/--config")
     if node_dir is None and topology is None and config is None:
@@ -74,6 +86,8 @@ def load_node(node_dir: str | None, topology: str | None, config: str | None) ->
             raise CommandError(f"--node {node_dir}: node directories are not available in this build") from e
         try:
             node = nodedir.load_node_readonly(node_dir)
+        except NodeStartError as e:
+            raise CommandError(e.message, EXIT_KUBELET_REFUSES) from e
         except (InputError, StartupError, NodeError, OSError, ValueError) as e:
             raise CommandError(str(e)) from e
         except Exception as e:  # the node-directory module's own errors (their message is for the user)
@@ -85,20 +99,26 @@ def load_node(node_dir: str | None, topology: str | None, config: str | None) ->
         node = Node(topo, cfg)
     except StartupError as e:
         src = config or "the embedded seed kubelet configuration"
-        raise CommandError(f"{src}: the kubelet would refuse to start: {e}") from e
+        raise CommandError(f"{src}: the kubelet would refuse to start: {e}", EXIT_KUBELET_REFUSES) from e
     where = f"a fresh node: {topology or 'preset:2-numa'}, {config or 'seed kubelet configuration'}"
     return node, where
 
 
 def _load_raw_pods(files: list[str], node: Node) -> list[Pod]:
+    from topolet.io.inputs import load_pods
+
     return load_pods(files, node.gates)
 
 
 def _console(*, soft_wrap: bool = False) -> Console:
+    from rich.console import Console
+
     return Console(highlight=False, soft_wrap=soft_wrap, no_color=bool(os.environ.get("NO_COLOR")))
 
 
 def _print_explanation_lines(console: Console, lines: list[str]) -> None:
+    from rich.text import Text
+
     for line in lines:
         if line.startswith("Pod ") and ": " in line:
             style = "bold green" if line.endswith("ADMITTED") else "bold red"
@@ -130,7 +150,11 @@ def register(app: typer.Typer) -> None:
         and why, the merged hint and verdict, how the CPUs were taken, or why it was rejected and what (verified by
         re-running the admission) would make it fit. The node is never changed: pods are admitted on a copy, one
         after another."""
+        from rich.text import Text
+
+        from topolet.engine.node import NodeError
         from topolet.explain import explain_pods
+        from topolet.io.inputs import InputError
         from topolet.render.explain_text import explain_lines
 
         if target is not None:  # a pod of a simulated cluster (topolet cluster run)
@@ -141,14 +165,15 @@ def register(app: typer.Typer) -> None:
             cluster_explain(target, namespace, kubeconfig, None)
             return
         if not files:
-            _fail("nothing to explain: give -f FILE (a manifest) or pod/NAME (a pod in the cluster)", 2)
-        if output not in ("text", "json"):
-            _fail(f"--output {output}: must be text or json")
+            _fail("nothing to explain: give -f FILE (a manifest) or pod/NAME (a pod in the cluster)", EXIT_USAGE)
+        check_output(output, ("text", "json"))
         try:
             node, where = load_node(node_dir, topology, config)
             pods = _load_raw_pods(files, node)
             expls, _after = explain_pods(node, pods, suggest=not no_suggest)
-        except (CommandError, InputError, NodeError) as e:
+        except CommandError as e:
+            _fail(str(e), e.code)
+        except (InputError, NodeError) as e:
             _fail(str(e))
         if output == "json":
             items = [e.to_dict() for e in expls]
@@ -174,12 +199,15 @@ def register(app: typer.Typer) -> None:
         """Draw the node: sockets → NUMA nodes → cores → threads, each CPU marked by its owner (reserved, the
         node's shared pool, a container's exclusive CPUs, a pod's shared pool or bubble), and memory per NUMA node
         as bars. Readable without colour (NO_COLOR)."""
+        from rich.text import Text
+
+        from topolet.engine.node import NodeError
         from topolet.explain import explain_pods
         from topolet.explain.nodeview import node_view
+        from topolet.io.inputs import InputError
         from topolet.render.terminal import MemoryBars, NodeMap
 
-        if output not in ("text", "json"):
-            _fail(f"--output {output}: must be text or json")
+        check_output(output, ("text", "json"))
         try:
             node, _where = load_node(node_dir, topology, config)
             rejected: list[str] = []
@@ -187,7 +215,9 @@ def register(app: typer.Typer) -> None:
                 pods = _load_raw_pods(files, node)
                 expls, node = explain_pods(node, pods, suggest=False)
                 rejected = [f"{e.pod}: {e.reason}: {e.message}" for e in expls if not e.admitted]
-        except (CommandError, InputError, NodeError) as e:
+        except CommandError as e:
+            _fail(str(e), e.code)
+        except (InputError, NodeError) as e:
             _fail(str(e))
         view = node_view(node)
         if output == "json":
@@ -219,10 +249,12 @@ def register(app: typer.Typer) -> None:
         """Write one self-contained HTML file (inline CSS and SVG, no network): an SVG map of the node, memory per
         NUMA node, a table of pods and containers with their cpusets and NUMA memory, and the explanation of
         rejected pods."""
+        from topolet.engine.node import NodeError
         from topolet.explain import explain_pods
         from topolet.explain.compare import compare_models
         from topolet.explain.fmt import human_bytes
         from topolet.explain.nodeview import node_view
+        from topolet.io.inputs import InputError, embedded_pod_path
         from topolet.render.html import ReportSide, html_report
 
         try:
@@ -248,7 +280,9 @@ def register(app: typer.Typer) -> None:
                 expls, after = explain_pods(node, pods) if pods else ([], node)
                 sides = [ReportSide("node", "", node_view(after), expls)]
                 title = "topolet report"
-        except (CommandError, InputError, NodeError) as e:
+        except CommandError as e:
+            _fail(str(e), e.code)
+        except (InputError, NodeError) as e:
             _fail(str(e))
         page = html_report(sides, title=title, subtitle=f"{where}; workloads: {', '.join(files) or 'none'}")
         try:

@@ -6,10 +6,14 @@ import json
 import os
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
+
+from topolet.cli.exits import EXIT_ERROR, EXIT_KUBELET_REFUSES, check_output
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 fleet_app = typer.Typer(
     name="fleet",
@@ -20,9 +24,12 @@ fleet_app = typer.Typer(
 EXAMPLES = ("fleet", "workload", "kubelet")
 
 
-def _err(msg: str) -> typer.Exit:
-    Console(stderr=True).print(f"[red]error:[/red] {msg}", highlight=False, markup=True, soft_wrap=True)
-    return typer.Exit(2)
+def _err(msg: str, code: int = EXIT_ERROR) -> typer.Exit:
+    from rich.console import Console
+    from rich.markup import escape
+
+    Console(stderr=True).print(f"[red]error:[/red] {escape(msg)}", highlight=False, markup=True, soft_wrap=True)
+    return typer.Exit(code)
 
 
 class _RichProgress:
@@ -88,6 +95,8 @@ def run_cmd(
     no_progress: bool = typer.Option(False, "--no-progress", help="No progress bar."),
 ) -> None:
     """Simulate a workload on a fleet and compare variants (kube-scheduler placement + kubelet admission)."""
+    from rich.console import Console
+
     from topolet.engine.errors import StartupError
     from topolet.engine.node import NodeError
     from topolet.fleet.runner import RunOptions, run_fleet
@@ -97,8 +106,7 @@ def run_cmd(
     from topolet.fleet.workload import load_workload
     from topolet.io.inputs import InputError
 
-    if output not in ("table", "json"):
-        raise _err(f"-o {output}: expected table or json")
+    check_output(output, ("table", "json"))
     if workers and scheduler:
         raise _err("--workers and --scheduler: give one of them")
     if out is not None or workers or scheduler:
@@ -130,7 +138,9 @@ def run_cmd(
             report = run_fleet(spec, sources, opts, progress)
         finally:
             progress.stop()
-    except (InputError, FleetError, StartupError, NodeError) as e:
+    except StartupError as e:
+        raise _err(str(e), EXIT_KUBELET_REFUSES) from None
+    except (InputError, FleetError, NodeError) as e:
         raise _err(str(e)) from None
     except OSError as e:
         raise _err(f"{getattr(e, 'filename', '') or ''}: {e.strerror or e}") from None

@@ -4,8 +4,12 @@
 Conventions follow kubectl: ``-f FILE|DIR|-``, ``-o json|yaml|wide|name``,
 ``-n NAMESPACE`` / ``-A``, results on stdout, errors on stderr (``error: ...``
 for client-side errors, ``Error from server (Reason): ...`` for what the API
-server would refuse), exit status 1 on any error. Installed as
-``kubectl-topolet`` too, so ``kubectl topolet ...`` runs the same commands.
+server would refuse), exit status 1 on any error, 2 when the kubelet refuses
+its configuration (docs/exit-codes.md). Installed as ``kubectl-topolet`` too,
+so ``kubectl topolet ...`` runs the same commands.
+
+Start-up is kept cheap: the engine, rich and the renderers are imported where
+a command uses them.
 """
 
 from __future__ import annotations
@@ -14,19 +18,35 @@ import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
-from rich.console import Console, RenderableType
 
-from topolet.cli import node_exec
-from topolet.io import yamlio
-from topolet.io.inputs import InputError, load_objects
+from topolet.cli.exits import EXIT_ERROR, EXIT_KUBELET_REFUSES, EXIT_REJECTED, check_output
 from topolet.io.statefile import StateFileError
-from topolet.nodedir import api
+from topolet.nodedir.errors import NodeDirError, NodeStartError
 from topolet.nodedir.pods import StoredPod
-from topolet.nodedir.store import NodeDir, NodeDirError, NodeStartError, init_node, open_node, program_name
-from topolet.render import node as node_render
+from topolet.nodedir.store import NodeDir, open_node, program_name
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+
+    from topolet.nodedir import api
+
+
+class _LazyModule:
+    """A module imported on first attribute access (the renderers pull in the engine and rich)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(self._name), attr)
+
+
+node_render: Any = _LazyModule("topolet.render.node")
 
 NODE_HELP = "The node directory (default: $TOPOLET_NODE, else ~/.local/state/topolet/node)."
 OUTPUT_HELP = "Output format: json, yaml, wide or name."
@@ -60,12 +80,14 @@ def _err(text: str) -> None:
     typer.echo(text, err=True)
 
 
-def _fail(text: str, code: int = 1) -> NoReturn:
+def _fail(text: str, code: int = EXIT_ERROR) -> NoReturn:
     _err(text if text.startswith(("error:", "Error from server")) else f"error: {text}")
     raise typer.Exit(code)
 
 
 def _console() -> Console:
+    from rich.console import Console
+
     return Console(file=sys.stdout, soft_wrap=True, highlight=False, markup=False, emoji=False)
 
 
@@ -76,6 +98,8 @@ def _print_renderables(items: Sequence[RenderableType]) -> None:
 
 
 def _dump(obj: Any, fmt: str) -> None:
+    from topolet.io import yamlio
+
     if fmt == "json":
         _echo(json.dumps(obj, indent=4))
     else:
@@ -87,37 +111,36 @@ def _as_list(items: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _check_output(o: str | None, allowed: Sequence[str]) -> None:
-    if o is not None and o not in allowed:
-        _fail(
-            f'unable to match a printer suitable for the output format "{o}", allowed formats are: {",".join(allowed)}'
-        )
+    check_output(o, tuple(allowed))  # a usage error, the same in every command
 
 
 @contextmanager
 def _node(node_dir: str | None, *, write: bool, require_kubelet: bool = True) -> Iterator[NodeDir]:
     """Open the node directory; node-level failures become kubectl-style errors."""
     try:
-        with open_node(node_dir, write=write, require_kubelet=require_kubelet) as nd:
-            for w in nd.warnings:
-                _err(f"Warning: {w}")
-            if nd.start_error is not None:
-                _err(f"Warning: the kubelet refuses to start on this node: {nd.start_error.message}")
+        with open_node(
+            node_dir, write=write, require_kubelet=require_kubelet, warn=lambda w: _err(f"Warning: {w}"), eager=False
+        ) as nd:
             yield nd
     except NodeStartError as e:
         _fail(
             f"the kubelet refuses to start on this node: {e.message}\n"
             f"(`{program_name()} node drain` evicts the pods and deletes the checkpoint files, as the "
-            f"kubelet's remedy says; `{program_name()} node reconfigure --config FILE` changes the configuration)"
+            f"kubelet's remedy says; `{program_name()} node reconfigure --config FILE` changes the configuration)",
+            EXIT_KUBELET_REFUSES,
         )
     except (NodeDirError, StateFileError) as e:
         _fail(getattr(e, "message", None) or str(e))
 
 
 def _save(nd: NodeDir) -> None:
+    """Write the change. After the commit point a failed clean-up is a warning: the change is made."""
     try:
-        nd.save()
+        notes = nd.save()
     except StateFileError as e:
-        _fail(str(e))
+        _fail(f"nothing was changed: {e}")
+    for n in notes:
+        _err(f"Warning: {n}")
 
 
 def _split_resource(args: list[str]) -> tuple[str, list[str]]:
@@ -150,9 +173,16 @@ def _ns(namespace: str | None) -> str:
     return namespace or "default"
 
 
-def _pods_in(nd: NodeDir, namespace: str | None, all_namespaces: bool) -> list[StoredPod]:
+def _pods_in(
+    nd: NodeDir, namespace: str | None, all_namespaces: bool, names: list[str] | None = None
+) -> list[StoredPod]:
+    """The pods listed (only their files are read: NAMEs given, only those pods)."""
     ns = _ns(namespace)
-    return [sp for sp in nd.pods.values() if all_namespaces or sp.pod.namespace == ns]
+    rows = [r for r in nd.pods.rows() if all_namespaces or r.namespace == ns]
+    if names:
+        wanted = set(names)
+        rows = [r for r in rows if r.name in wanted]
+    return [nd.pods[r.key] for r in rows]
 
 
 def _no_resources(namespace: str | None, all_namespaces: bool) -> None:
@@ -205,10 +235,14 @@ def node_init(
 
         realnode_cmds.init_from_capture(directory or node_dir, from_capture, topology, config, name, force)
         return
+    from topolet.nodedir.store import init_node
+
     try:
         res = init_node(
             directory or node_dir, topology, config, name=name, force=force, kubelet_version=kubelet_version
         )
+    except NodeStartError as e:
+        _fail(e.message, EXIT_KUBELET_REFUSES)
     except NodeDirError as e:
         _fail(e.message)
     for w in res.warnings:
@@ -237,6 +271,8 @@ def node_drain(node_dir: str | None = typer.Option(None, "--node", help=NODE_HEL
     When the kubelet refuses to start (for example a configuration whose policy differs from the
     checkpoints), the checkpoint files are deleted too, as the kubelet's remedy says.
     """
+    from topolet.nodedir import api
+
     with _node(node_dir, write=True, require_kubelet=False) as nd:
         down = nd.node is None
         evicted = api.drain(nd)
@@ -259,9 +295,13 @@ def node_reconfigure(
     node_dir: str | None = typer.Option(None, "--node", help=NODE_HELP),
 ) -> None:
     """Restart the node's kubelet with another configuration (refused like the kubelet while pods run)."""
+    from topolet.nodedir import api
+
     with _node(node_dir, write=True, require_kubelet=False) as nd:
         try:
             res = api.reconfigure(nd, config)
+        except NodeStartError as e:
+            _fail(e.message, EXIT_KUBELET_REFUSES)
         except NodeDirError as e:
             _fail(e.message)
         _save(nd)
@@ -279,6 +319,9 @@ def node_reconfigure(
 
 
 def _load_planned(files: list[str], namespace: str | None, nd: NodeDir) -> list[api.Planned]:
+    from topolet.io.inputs import InputError, load_objects
+    from topolet.nodedir import api
+
     try:
         objs = load_objects(files)
         gates = nd.node.gates if nd.node is not None else nd.config.feature_gates
@@ -301,7 +344,7 @@ def apply_cmd(
     namespace: str | None = typer.Option(None, "--namespace", "-n", help=NAMESPACE_HELP),
     output: str | None = typer.Option(None, "--output", "-o", help="Output format: name, json or yaml."),
     fail_on_rejection: bool = typer.Option(
-        False, "--fail-on-rejection", help="Exit 2 when the kubelet rejects a pod (kubectl itself exits 0)."
+        False, "--fail-on-rejection", help="Exit 3 when the kubelet rejects a pod (kubectl itself exits 0)."
     ),
     node_dir: str | None = typer.Option(None, "--node", help=NODE_HELP),
 ) -> None:
@@ -310,6 +353,8 @@ def apply_cmd(
     Each pod line says whether the kubelet admitted it (pod/NAME created) or rejected it, with the
     kubelet's reason and message; a rejected pod stays as Failed and holds no resources.
     """
+    from topolet.nodedir import api
+
     _check_output(output, ("name", "json", "yaml"))
     with _node(node_dir, write=True) as nd:
         planned = _load_planned(filename, namespace, nd)
@@ -347,7 +392,7 @@ def apply_cmd(
     if errors:
         raise typer.Exit(1)
     if rejected and fail_on_rejection:
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_REJECTED)
 
 
 # --------------------------------------------------------------------------- get
@@ -386,7 +431,7 @@ def _select(
 def _get(nd: NodeDir, kind: str, names: list[str], output: str | None, namespace: str | None, all_ns: bool) -> None:
     missing = 0
     if kind == "pods":
-        pods = _pods_in(nd, namespace, all_ns and not names)
+        pods = _pods_in(nd, namespace, all_ns and not names, names)
         if names:
             by_name = {sp.pod.name: sp for sp in pods}
             pods, missing = _select(
@@ -479,7 +524,7 @@ def describe_cmd(
         missing = 0
         blocks: list[list[RenderableType]] = []
         if kind == "pods":
-            pods = _pods_in(nd, namespace, all_namespaces and not names)
+            pods = _pods_in(nd, namespace, all_namespaces and not names, names)
             if names:
                 pods, missing = _select(
                     kind,
@@ -537,6 +582,8 @@ def delete_cmd(
     node_dir: str | None = typer.Option(None, "--node", help=NODE_HELP),
 ) -> None:
     """Delete pods (their CPUs and memory return to the node), quotas or namespaces."""
+    from topolet.nodedir import api
+
     _check_output(output, ("name",))
     if filename and args:
         _fail("give either -f FILE or TYPE NAME..., not both")
@@ -550,7 +597,7 @@ def delete_cmd(
             ns = _ns(namespace)
             if all_:
                 if kind == "pods":
-                    names = [sp.pod.name for sp in nd.pods.values() if sp.pod.namespace == ns]
+                    names = [r.name for r in nd.pods.rows() if r.namespace == ns]
                 elif kind == "resourcequotas":
                     names = [q.name for q in nd.quotas.values() if q.namespace == ns]
                 else:
@@ -624,6 +671,8 @@ def exec_cmd(
                 f"(describe pod shows what it was given)"
             )
         nr_cpu_ids = max(nd.topology.cpus) + 1
+        from topolet.cli import node_exec
+
         try:
             out = node_exec.run(list(command or []), alloc, nr_cpu_ids)
         except node_exec.ExecNotSupported as e:
@@ -637,8 +686,6 @@ def exec_cmd(
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the ``topolet`` app."""
-    from topolet.cli import node_state
-
     node_app = typer.Typer(
         name="node",
         help="Create and manage the simulated node (a node directory: topology, kubelet configuration, pods, "
@@ -657,4 +704,3 @@ def register(app: typer.Typer) -> None:
     app.command("describe")(describe_cmd)
     app.command("delete")(delete_cmd)
     app.command("exec")(exec_cmd)
-    node_state.register(app)

@@ -4,24 +4,25 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from topolet.engine.cpumanager.policy_static import StaticCPUPolicy
-from topolet.engine.errors import StartupError
-from topolet.engine.node import Node
-from topolet.io import yamlio
-from topolet.io.checkpoint import CheckpointError, load_cpu_checkpoint, load_memory_checkpoint
-from topolet.io.inputs import InputError, load_topology_arg
+from topolet.cli.exits import EXIT_DIFFERENCE, EXIT_ERROR, EXIT_OK, check_output
 from topolet.io.statefile import CPU_KIND, MEMORY_KIND, InspectReport, inspect_state_file
-from topolet.model.topology import Topology
 from topolet.nodedir.store import CPU_STATE_FILE, MEMORY_STATE_FILE, NodeDir, NodeDirError, load_node_dir_readonly
 from topolet.render.node import tabwrite
+
+if TYPE_CHECKING:
+    from topolet.model.topology import Topology
 
 
 def _kubelet_verdict(nd: NodeDir, rep: InspectReport, data: bytes) -> str:
     """Would the node's kubelet (its topology and configuration) start with this file?"""
+    from topolet.engine.errors import StartupError
+    from topolet.engine.node import Node
+    from topolet.io.checkpoint import CheckpointError, load_cpu_checkpoint, load_memory_checkpoint
+
     gates = nd.config.feature_gates
     from topolet.model.features import POD_LEVEL_RESOURCE_MANAGERS
 
@@ -60,14 +61,15 @@ def state_inspect(
     output: str | None = typer.Option(None, "--output", "-o", help="Output format: json or yaml."),
 ) -> None:
     """Report each state file's format version, checksum (verified, zero, unverified-legacy or corrupt),
-    whether a 1.36 kubelet accepts it, its consistency against a topology, and a per-pod view."""
-    if output not in (None, "json", "yaml"):
-        typer.echo(
-            f'error: unable to match a printer suitable for the output format "{output}", '
-            "allowed formats are: json,yaml",
-            err=True,
-        )
-        raise typer.Exit(1)
+    whether a 1.36 kubelet accepts it, its consistency against a topology, and a per-pod view.
+
+    Exit status: 0 every file is sound, 3 a file is corrupt, unknown or inconsistent, 1 a file cannot be read.
+    """
+    from topolet.engine.cpumanager.policy_static import StaticCPUPolicy
+    from topolet.io import yamlio
+    from topolet.io.inputs import InputError, load_topology_arg
+
+    check_output(output, ("json", "yaml"))
     nd: NodeDir | None = None
     topo: Topology | None = None
     try:
@@ -104,6 +106,7 @@ def state_inspect(
         )
         verdict = _kubelet_verdict(nd, rep, data) if nd is not None and rep.kind in (CPU_KIND, MEMORY_KIND) else None
         reports.append((rep, verdict))
+    unreadable = any(r.kind == "unknown" and r.error.startswith("cannot read") for r, _ in reports)
     bad = any(r.checksum_status == "corrupt" or r.kind == "unknown" or r.consistent is False for r, _ in reports)
     if output is not None:
         items: list[dict[str, Any]] = []
@@ -119,7 +122,8 @@ def state_inspect(
             if i:
                 typer.echo("")
             typer.echo(_text(r, verdict, topology or (f"node {nd.path}" if nd is not None else None)))
-    raise typer.Exit(1 if bad else 0)
+    # docs/exit-codes.md: a file that cannot be read is an error (1); problems found in a file are 3
+    raise typer.Exit(EXIT_ERROR if unreadable else EXIT_DIFFERENCE if bad else EXIT_OK)
 
 
 def _text(r: InspectReport, verdict: str | None, topo_label: str | None) -> str:

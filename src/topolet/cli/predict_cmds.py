@@ -4,32 +4,23 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
-from topolet.engine.errors import StartupError
-from topolet.engine.node import ADMISSION_FULL, ADMISSION_RESOURCE_MANAGERS, Node, NodeError
-from topolet.engine.nodestatus import DEFAULT_NODE_NAME
-from topolet.engine.result import AdmitResult
-from topolet.io import yamlio
-from topolet.io.inputs import (
-    InputError,
-    embedded_pod_path,
-    load_kubelet_config_file,
-    load_pods,
-    load_topology_arg,
-)
-from topolet.io.results import result_to_dict
-from topolet.model.cpuset import format_bits
-from topolet.model.manifest import admit_to_api
-from topolet.model.quantity import format_bytes
+from topolet.cli.exits import EXIT_ERROR, EXIT_KUBELET_REFUSES, EXIT_REJECTED, check_output
 
-EXIT_INPUT = 1
-EXIT_STARTUP = 2
-EXIT_REJECTED = 3
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from topolet.engine.node import Node
+    from topolet.engine.result import AdmitResult
+
+# the engine's default node name (topolet.engine.nodestatus.DEFAULT_NODE_NAME; a test keeps them equal)
+DEFAULT_NODE_NAME = "node-1"
+
+EXIT_INPUT = EXIT_ERROR
+EXIT_STARTUP = EXIT_KUBELET_REFUSES
 
 TOPOLOGY_HELP = (
     "Machine: sysfs[:ROOT] (this or a captured host), preset:NAME[,k=v...] (see `topolet presets`), "
@@ -45,11 +36,13 @@ class Output(StrEnum):
     yaml = "yaml"
 
 
-err_console = Console(stderr=True)
+OUTPUTS = tuple(o.value for o in Output)
 
 
 def make_console() -> Console:
     """A console for stdout: a pipe gets long lines instead of rich's 80-column default."""
+    from rich.console import Console
+
     c = Console()
     if not c.is_terminal:
         c = Console(width=200)
@@ -57,7 +50,10 @@ def make_console() -> Console:
 
 
 def fail(message: str, code: int) -> typer.Exit:
-    err_console.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
+    from rich.console import Console
+    from rich.markup import escape
+
+    Console(stderr=True).print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -93,6 +89,10 @@ def build_node(
     admission: Admission = Admission.full,
     node_name: str = DEFAULT_NODE_NAME,
 ) -> Node:
+    from topolet.engine.errors import StartupError
+    from topolet.engine.node import ADMISSION_FULL, ADMISSION_RESOURCE_MANAGERS, Node
+    from topolet.io.inputs import InputError, load_kubelet_config_file, load_topology_arg
+
     try:
         topo = load_topology_arg(topology)
         cfg = load_kubelet_config_file(config)
@@ -106,6 +106,8 @@ def build_node(
 
 
 def node_summary(node: Node) -> str:
+    from topolet.model.cpuset import format_bits
+
     c = node.config
     gates = ",".join(
         f"{g}={'on' if node.gates.enabled(g) else 'off'}" for g in ("PodLevelResources", "PodLevelResourceManagers")
@@ -123,6 +125,9 @@ def node_summary(node: Node) -> str:
 
 
 def _memory_text(r: AdmitResult, name: str) -> str:
+    from topolet.model.cpuset import format_bits
+    from topolet.model.quantity import format_bytes
+
     c = r.container(name)
     if c is None or not c.memory:
         return "-"
@@ -132,6 +137,11 @@ def _memory_text(r: AdmitResult, name: str) -> str:
 
 
 def render_results(console: Console, node: Node, results: list[AdmitResult], wide: bool) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from topolet.model.cpuset import format_bits
+
     console.print(node_summary(node), highlight=False, soft_wrap=True)
     for r in results:
         console.print()
@@ -184,10 +194,17 @@ def run_predict(
     files: list[str],
     topology: str | None,
     config: str | None,
-    output: Output,
+    output: Output | str,
     admission: Admission = Admission.full,
     node_name: str = DEFAULT_NODE_NAME,
 ) -> None:
+    from topolet.engine.node import NodeError
+    from topolet.engine.result import AdmitResult
+    from topolet.io.inputs import InputError, load_pods
+    from topolet.model.manifest import admit_to_api
+
+    check_output(str(output), OUTPUTS)
+    output = Output(str(output))
     node = build_node(topology, config, admission, node_name)
     try:
         pods = load_pods(files, node.gates)
@@ -205,6 +222,9 @@ def run_predict(
             raise fail(f"{pod.key}: {e}", EXIT_INPUT) from e
     console = make_console()
     if output in (Output.json, Output.yaml):
+        from topolet.io import yamlio
+        from topolet.io.results import result_to_dict
+
         data = {"items": [result_to_dict(r) for r in results]}
         text = json.dumps(data, indent=2) if output is Output.json else yamlio.dump(data)
         console.print(text, highlight=False, markup=False, soft_wrap=True)
@@ -220,7 +240,7 @@ def register(app: typer.Typer) -> None:
         filename: list[str] = typer.Option(..., "-f", "--filename", help="Manifests: file, directory or - (stdin)."),
         topology: str = typer.Option(None, "--topology", "-t", help=TOPOLOGY_HELP),
         config: str = typer.Option(None, "--config", "-c", help=CONFIG_HELP),
-        output: Output = typer.Option(Output.table, "-o", "--output", help="Output format."),
+        output: str = typer.Option("table", "-o", "--output", help="Output format: table, wide, json or yaml."),
         admission: Admission = typer.Option(Admission.full, "--admission", help=ADMISSION_HELP),
         node_name: str = typer.Option(
             DEFAULT_NODE_NAME,
@@ -238,14 +258,18 @@ def register(app: typer.Typer) -> None:
     @app.command("demo")
     def demo(
         topology: str = typer.Option("preset:2-numa", "--topology", "-t", help=TOPOLOGY_HELP),
-        output: Output = typer.Option(Output.table, "-o", "--output", help="Output format."),
+        output: str = typer.Option("table", "-o", "--output", help="Output format: table, wide, json or yaml."),
     ) -> None:
         """The seed article's database pod on the seed article's kubelet, on a 2-socket, 2-NUMA, SMT node."""
+        from topolet.io.inputs import embedded_pod_path
+
         run_predict([embedded_pod_path()], topology, None, output)
 
     @app.command("presets")
     def presets() -> None:
         """List the machine presets usable as --topology preset:NAME."""
+        from rich.table import Table
+
         from topolet.model.presets import list_presets
 
         t = Table(box=None, header_style="bold")

@@ -213,6 +213,20 @@ def pod_requests(pod: Pod, pod_level_resources: bool) -> dict[str, Quantity]:
     """``resource.PodRequests`` (no overhead): the sidecar-KEP aggregate of the containers'
     requests, the pod-level requests replacing cpu, memory and hugepages-* when the gate
     PodLevelResources is on and ``spec.resources.requests`` sets one of them."""
+    if len(pod.containers) == 1 and not pod.init_containers:
+        total = dict(pod.containers[0].resources.requests)  # the common case, without the sums
+    else:
+        total = _aggregate_requests(pod)
+    r = pod.resources
+    if pod_level_resources and r is not None and any(_supported_pod_level(k) for k in r.requests):
+        for k, v in r.requests.items():
+            if _supported_pod_level(k):
+                total[k] = v
+    return total
+
+
+def _aggregate_requests(pod: Pod) -> dict[str, Quantity]:
+    """``AggregateContainerRequests``: the sidecar-KEP formula."""
     total: dict[str, Quantity] = {}
     for c in pod.containers:
         _add(total, c.resources.requests)
@@ -228,11 +242,6 @@ def pod_requests(pod: Pod, pod_level_resources: bool) -> dict[str, Quantity]:
             _add(cur, restartable)
         _max(init, cur)
     _max(total, init)
-    r = pod.resources
-    if pod_level_resources and r is not None and any(_supported_pod_level(k) for k in r.requests):
-        for k, v in r.requests.items():
-            if _supported_pod_level(k):
-                total[k] = v
     return total
 
 
@@ -267,10 +276,13 @@ class NodeUsage:
     requested: dict[str, int] = field(default_factory=dict)
     ports: dict[tuple[str, str, int], int] = field(default_factory=dict)
 
-    def update(self, pod: Pod, pod_level_resources: bool, sign: int = 1) -> None:
-        """``NodeInfo.update``: add (sign 1) or remove (sign -1) a pod."""
+    def update(self, pod: Pod, pod_level_resources: bool, sign: int = 1, amounts: dict[str, int] | None = None) -> None:
+        """``NodeInfo.update``: add (sign 1) or remove (sign -1) a pod (``amounts``: its
+        :func:`pod_request_amounts`, when the caller has them)."""
         self.pods += sign
-        for k, v in pod_request_amounts(pod, pod_level_resources).items():
+        if amounts is None:
+            amounts = pod_request_amounts(pod, pod_level_resources)
+        for k, v in amounts.items():
             if k in (CPU, MEMORY, EPHEMERAL_STORAGE) or _is_scalar(k):
                 self.requested[k] = self.requested.get(k, 0) + sign * v
         for hp in pod.host_ports():
@@ -297,13 +309,15 @@ def _port_conflict(used: dict[tuple[str, str, int], int], want: tuple[str, str, 
     return (ip, proto, port) in used or ("0.0.0.0", proto, port) in used
 
 
-def fit_shortfalls(pod: Pod, node: NodeObject, usage: NodeUsage, pod_level_resources: bool) -> list[Shortfall]:
+def fit_shortfalls(
+    pod: Pod, node: NodeObject, usage: NodeUsage, pod_level_resources: bool, amounts: dict[str, int] | None = None
+) -> list[Shortfall]:
     """``noderesources.Fits`` (after ``removeMissingExtendedResources``): every resource short."""
     out: list[Shortfall] = []
     allowed = node.allocatable_of(PODS)
     if usage.pods + 1 > allowed:
         out.append(Shortfall(PODS, 1, usage.pods, allowed))
-    reqs = pod_request_amounts(pod, pod_level_resources)
+    reqs = amounts if amounts is not None else pod_request_amounts(pod, pod_level_resources)
     # extended resources the node does not have are dropped (cluster-level resources)
     reqs = {k: v for k, v in reqs.items() if not (_is_extended(k) and k not in node.allocatable)}
     scalars = {k: v for k, v in reqs.items() if _is_scalar(k)}
@@ -326,11 +340,13 @@ def fit_shortfalls(pod: Pod, node: NodeObject, usage: NodeUsage, pod_level_resou
     return out
 
 
-def general_filter(pod: Pod, node: NodeObject, usage: NodeUsage, pod_level_resources: bool) -> list[Rejection]:
+def general_filter(
+    pod: Pod, node: NodeObject, usage: NodeUsage, pod_level_resources: bool, amounts: dict[str, int] | None = None
+) -> list[Rejection]:
     """``generalFilter`` (``AdmissionCheck`` with every failure, then NoExecute taints): all reasons, in order."""
     out = [
         Rejection(HANDLER_PREDICATES, s.reason, s.message, s)
-        for s in fit_shortfalls(pod, node, usage, pod_level_resources)
+        for s in fit_shortfalls(pod, node, usage, pod_level_resources, amounts)
     ]
     if not required_affinity_matches(pod.node_selector, pod.node_affinity, node.labels, node.name):
         out.append(_predicate(NODE_AFFINITY, ERR_NODE_AFFINITY))
@@ -371,6 +387,7 @@ def predicate_admit(
     usage: NodeUsage | None = None,
     *,
     preemption: bool = True,
+    amounts: dict[str, int] | None = None,
 ) -> FitVerdict:
     """``predicateAdmitHandler.Admit``: the OS checks, then ``generalFilter``; on failure the
     ``CriticalPodAdmissionHandler`` (a critical pod short only of resources preempts pods of
@@ -402,7 +419,7 @@ def predicate_admit(
         )
     if usage is None:
         usage = node_usage(others, pod_level_resources)
-    reasons = general_filter(pod, node, usage, pod_level_resources)
+    reasons = general_filter(pod, node, usage, pod_level_resources, amounts)
     if not reasons:
         return FitVerdict()
     if not preemption or not is_critical(pod):

@@ -19,6 +19,7 @@ from topolet.engine.admission import (
     check_pod_features,
     check_predicates,
     is_critical,
+    pod_request_amounts,
     predicate_admit,
 )
 from topolet.engine.cpumanager.manager import CPUManager
@@ -72,21 +73,27 @@ class PodTable(dict[str, PodRecord]):
         super().__init__()
         self._usage = usage
         self._plr = pod_level_resources
-        self._counted: dict[str, Pod] = {}
+        self._counted: dict[str, tuple[Pod, dict[str, int]]] = {}  # counted pods and their request amounts
         for k, v in (items or {}).items():
             self[k] = v
 
     def _uncount(self, key: str) -> None:
-        pod = self._counted.pop(key, None)
-        if pod is not None:
-            self._usage.update(pod, self._plr, -1)
+        counted = self._counted.pop(key, None)
+        if counted is not None:
+            self._usage.update(counted[0], self._plr, -1, amounts=counted[1])
 
     def __setitem__(self, key: str, rec: PodRecord) -> None:
+        self.put(key, rec)
+
+    def put(self, key: str, rec: PodRecord, amounts: dict[str, int] | None = None) -> None:
+        """Set ``key`` (``amounts``: the pod's request amounts, when the caller has them)."""
         self._uncount(key)
         super().__setitem__(key, rec)
         if rec.result.admitted:
-            self._counted[key] = rec.pod
-            self._usage.update(rec.pod, self._plr)
+            if amounts is None:
+                amounts = pod_request_amounts(rec.pod, self._plr)
+            self._counted[key] = (rec.pod, amounts)
+            self._usage.update(rec.pod, self._plr, amounts=amounts)
 
     def __delitem__(self, key: str) -> None:
         super().__delitem__(key)
@@ -220,6 +227,7 @@ class Node:
         if pod.key in self.pods and self.pods[pod.key].result.admitted:
             raise NodeError(f'pod "{pod.key}" already exists on the node')
         full = self.admission == ADMISSION_FULL
+        amounts: dict[str, int] | None = None
         tr = AdmissionTrace() if trace else None
 
         def rejected(rej: Rejection) -> AdmitResult:
@@ -252,7 +260,10 @@ class Node:
         if full:
             # the active pods, in admission order, matter only to a critical pod's preemption
             active = [rec.pod for rec in self.pods.values()] if is_critical(pod) else []
-            verdict = predicate_admit(pod, self.node_object, active, self.pod_level_resources, self.usage)
+            amounts = pod_request_amounts(pod, self.pod_level_resources)
+            verdict = predicate_admit(
+                pod, self.node_object, active, self.pod_level_resources, self.usage, amounts=amounts
+            )
             rej = verdict.rejection
             if rej is None and verdict.preempt:
                 # the critical pod admission handler kills the victims, then the pod is admitted
@@ -277,7 +288,7 @@ class Node:
         # frees the memory of init containers that ran to completion)
         for c in pod.all_containers():
             self.memory_manager.add_container(pod, c)
-        self.pods[pod.key] = PodRecord(pod, result)
+        self._pods.put(pod.key, PodRecord(pod, result), amounts)
         return result
 
     def register_running(self, pod: Pod, result: AdmitResult) -> None:

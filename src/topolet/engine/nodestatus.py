@@ -54,7 +54,10 @@ class NodeObject:
 
 def amount(resource: str, q: Quantity) -> int:
     """The scheduler's integer for a quantity: ``MilliValue()`` for cpu, ``Value()`` otherwise."""
-    return math.ceil(q.value * 1000) if resource == CPU else math.ceil(q.value)
+    v = q.value  # a Fraction: ceil with integer arithmetic (this runs for every pod admitted)
+    if resource == CPU:
+        return -((-v.numerator * 1000) // v.denominator)
+    return -((-v.numerator) // v.denominator)
 
 
 def node_labels(name: str) -> dict[str, str]:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from topolet.engine.admission import Shortfall
-from topolet.engine.memorymanager.state import Block, MemoryTable
-from topolet.engine.topologymanager.manager import AdmissionTrace
 from topolet.model.cpuset import format_bits
+
+if TYPE_CHECKING:  # annotations only: reading a result does not load the managers
+    from topolet.engine.admission import Shortfall
+    from topolet.engine.memorymanager.state import Block, MemoryTable
+    from topolet.engine.topologymanager.manager import AdmissionTrace
 
 EXCLUSIVE = "exclusive"  # the container's own CPUs (node_exclusive or pod_exclusive)
 POD_SHARED = "pod-shared"  # the pod shared pool cut from the pod's budget

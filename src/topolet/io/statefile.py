@@ -36,18 +36,11 @@ import shutil
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from topolet.io.checkpoint import (
-    CheckpointError,
-    LoadedCPUCheckpoint,
-    LoadedMemoryCheckpoint,
-    load_cpu_checkpoint,
-    load_memory_checkpoint,
-)
-from topolet.model.cpuset import format_bits, iter_bits
-from topolet.model.quantity import format_bytes
-from topolet.model.topology import Topology, hugepage_resource_name
+if TYPE_CHECKING:  # the checkpoint readers are imported where a file is inspected (start-up stays cheap)
+    from topolet.io.checkpoint import LoadedCPUCheckpoint, LoadedMemoryCheckpoint
+    from topolet.model.topology import Topology
 
 LOCK_NAME = ".lock"
 JOURNAL_NAME = ".journal"
@@ -56,7 +49,22 @@ COMMIT_NAME = "COMMIT"
 
 
 class StateFileError(OSError):
-    """A state file or directory that cannot be read or written."""
+    """A state file or directory that cannot be read or written.
+
+    ``str()`` is the message alone (it names the file and says ``[Errno N] ...`` once).
+    """
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+def _oserror_text(e: BaseException) -> str:
+    """``[Errno 5] Input/output error`` (once), for any exception."""
+    if isinstance(e, StateFileError):
+        return str(e)
+    if isinstance(e, OSError) and e.errno is not None:
+        return f"[Errno {e.errno}] {e.strerror}"
+    return str(e)
 
 
 # --------------------------------------------------------------------------- low-level writes
@@ -97,19 +105,39 @@ def atomic_write(path: str | Path, data: bytes, mode: int = 0o644) -> None:
     except OSError as e:
         with contextlib.suppress(OSError):
             tmp.unlink()
-        raise StateFileError(e.errno, f"{p}: cannot write: {e.strerror}") from e
+        raise StateFileError(e.errno, f"{p}: cannot write: {_oserror_text(e)}") from e
     fsync_dir(p.parent)
 
 
-def commit_files(directory: str | Path, files: Mapping[str, bytes | None]) -> None:
+def _check_name(name: str) -> None:
+    parts = name.split("/")
+    if (
+        not name
+        or len(parts) > 2
+        or any(p in ("", ".", "..") for p in parts)
+        or parts[0] in (LOCK_NAME, JOURNAL_NAME, JOURNAL_TMP_NAME)
+        or "%" in name
+    ):
+        raise ValueError(f"bad state file name {name!r}")
+
+
+def _journal_name(name: str) -> str:
+    """The file's name inside the journal directory (one level: ``pods/x.json`` -> ``pods%2Fx.json``)."""
+    return name.replace("/", "%2F")
+
+
+def commit_files(directory: str | Path, files: Mapping[str, bytes | None]) -> list[str]:
     """Change several files of ``directory`` as one unit (``None`` deletes the file).
 
-    The caller holds the directory's exclusive :class:`DirLock`.
+    Names may have one sub-directory (``pods/UID.json``). The caller holds the
+    directory's exclusive :class:`DirLock`. A failure before the commit point
+    raises :class:`StateFileError` and changes nothing. After the commit point
+    the change is made: a failure to finish moving the files (the next
+    :class:`DirLock` holder finishes it) is returned as a warning, not raised.
     """
     d = Path(directory)
     for name in files:
-        if "/" in name or name in ("", ".", "..", LOCK_NAME, JOURNAL_NAME, JOURNAL_TMP_NAME):
-            raise ValueError(f"bad state file name {name!r}")
+        _check_name(name)
     tmp = d / JOURNAL_TMP_NAME
     journal = d / JOURNAL_NAME
     try:
@@ -121,36 +149,63 @@ def commit_files(directory: str | Path, files: Mapping[str, bytes | None]) -> No
         for name in writes:
             data = files[name]
             assert data is not None
-            _write_synced(tmp / name, data)
+            _write_synced(tmp / _journal_name(name), data)
         record = json.dumps({"write": writes, "delete": deletes}).encode()
         _write_synced(tmp / COMMIT_NAME, record)
         fsync_dir(tmp)
-        os.replace(tmp, journal)  # the commit point
-        fsync_dir(d)
     except OSError as e:
         with contextlib.suppress(OSError):
             shutil.rmtree(tmp)
-        raise StateFileError(e.errno, f"{d}: cannot write state: {e.strerror}") from e
-    _apply_journal(d)
+        raise StateFileError(e.errno, f"{d}: cannot write state: {_oserror_text(e)}") from e
+    try:
+        os.replace(tmp, journal)  # the commit point
+    except OSError as e:
+        # a rename that reports an error may still have happened: the journal decides
+        if not ((journal / COMMIT_NAME).is_file() and not tmp.exists()):
+            with contextlib.suppress(OSError):
+                shutil.rmtree(tmp)
+            raise StateFileError(e.errno, f"{d}: cannot write state: {_oserror_text(e)}") from e
+    try:
+        fsync_dir(d)
+        _apply_journal(d)
+    except (OSError, ValueError) as e:
+        cause = e.__cause__ if isinstance(e, StateFileError) and e.__cause__ is not None else e
+        return [
+            f"the change is committed (in {journal}), but moving its files into place failed "
+            f"({_oserror_text(cause)}); the next topolet command on this node finishes it"
+        ]
+    return []
 
 
 def _apply_journal(d: Path) -> None:
     journal = d / JOURNAL_NAME
     try:
         record = json.loads((journal / COMMIT_NAME).read_bytes())
+        subdirs: set[Path] = set()
         for name in record.get("write", []):
-            src = journal / name
+            _check_name(name)
+            src = journal / _journal_name(name)
+            dst = d / name
+            if dst.parent != d:
+                dst.parent.mkdir(exist_ok=True)
+                subdirs.add(dst.parent)
             if src.exists():  # already moved by an interrupted earlier run
-                os.replace(src, d / name)
+                os.replace(src, dst)
         for name in record.get("delete", []):
+            _check_name(name)
             with contextlib.suppress(FileNotFoundError):
                 (d / name).unlink()
+            if "/" in name:
+                subdirs.add((d / name).parent)
+        for sub in sorted(subdirs):
+            fsync_dir(sub)
         fsync_dir(d)
         shutil.rmtree(journal)
         fsync_dir(d)
     except (OSError, ValueError) as e:
         raise StateFileError(
-            getattr(e, "errno", None) or errno.EIO, f"{d}: cannot finish an interrupted state write: {e}"
+            getattr(e, "errno", None) or errno.EIO,
+            f"{d}: cannot finish an interrupted state write: {_oserror_text(e)}",
         ) from e
 
 
@@ -216,6 +271,23 @@ class DirLock:
             if not self.exclusive:
                 fcntl.flock(fd, fcntl.LOCK_SH)
         return self
+
+    @contextlib.contextmanager
+    def exclusive_section(self) -> Iterator[None]:
+        """Hold the lock exclusively for a moment (a reader writing what the kubelet would write at start).
+
+        Converting a shared ``flock`` releases it first: what was read under the shared
+        lock must be checked again inside the section.
+        """
+        assert self._fd is not None
+        if self.exclusive:
+            yield
+            return
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_SH)
 
     def __exit__(self, *exc: object) -> None:
         if self._fd is not None:
@@ -333,6 +405,8 @@ def _v1_containers(data: bytes) -> dict[str, tuple[str, str]]:
 
 
 def _load_cpu(data: bytes, source: str, gate: bool, *, legacy: bool, kubelet: str | None = None) -> LoadedCPUCheckpoint:
+    from topolet.io.checkpoint import load_cpu_checkpoint
+
     return load_cpu_checkpoint(
         data,
         source,
@@ -346,6 +420,8 @@ def _load_cpu(data: bytes, source: str, gate: bool, *, legacy: bool, kubelet: st
 def _load_mem(
     data: bytes, source: str, gate: bool, *, legacy: bool, kubelet: str | None = None
 ) -> LoadedMemoryCheckpoint:
+    from topolet.io.checkpoint import load_memory_checkpoint
+
     return load_memory_checkpoint(
         data, source, pod_level_resource_managers=gate, allow_unverified_legacy=legacy, kubelet=kubelet
     )
@@ -357,6 +433,8 @@ _NEWEST_137 = {CPU_KIND: 4, MEMORY_KIND: 3}
 
 def _read_by_136(kind: str, loaded: LoadedCPUCheckpoint | LoadedMemoryCheckpoint, data: bytes, path: str) -> str:
     """What a 1.36 kubelet (gate on) makes of a 1.37 file: the version it reads and what it loses."""
+    from topolet.io.checkpoint import CheckpointError
+
     loader = _load_cpu if kind == CPU_KIND else _load_mem
     try:
         old = loader(data, path, True, legacy=False, kubelet="1.36")
@@ -391,6 +469,8 @@ def inspect_state_file(
     ``reserved_cpus`` with ``strict_reserved`` (strict-cpu-reservation) lets
     those CPUs be missing from every set.
     """
+    from topolet.io.checkpoint import CheckpointError, LoadedCPUCheckpoint
+
     if data is None:
         try:
             data = Path(path).read_bytes()
@@ -435,6 +515,8 @@ def inspect_state_file(
 
 
 def _cpus(bits: int) -> str:
+    from topolet.model.cpuset import format_bits
+
     return format_bits(bits)
 
 
@@ -446,6 +528,8 @@ def _inspect_cpu(
     reserved_cpus: int,
     strict_reserved: bool,
 ) -> None:
+    from topolet.model.cpuset import iter_bits
+
     st = loaded.state
     rep.policy = st.policy_name
     rep.summary = {"defaultCpuSet": _cpus(st.default_cpuset)}
@@ -504,12 +588,17 @@ def _inspect_cpu(
 
 
 def _block(b: Any) -> dict[str, Any]:
+    from topolet.model.quantity import format_bytes
+
     return {"numa": list(b.numa_affinity), "type": b.type, "size": b.size, "sizeText": format_bytes(b.size)}
 
 
 def _inspect_mem(
     rep: InspectReport, loaded: LoadedMemoryCheckpoint, topology: Topology | None, names: Mapping[str, str]
 ) -> None:
+    from topolet.model.quantity import format_bytes
+    from topolet.model.topology import hugepage_resource_name
+
     st = loaded.state
     rep.policy = st.policy_name
     machine: dict[str, Any] = {}

@@ -9,21 +9,14 @@ Public API:
 * :func:`load_node_dir_readonly` / :func:`open_node` -- the whole directory (pods,
   quotas, metadata), read-only or locked for a change;
 * :func:`init_node` -- create a node directory.
+
+The names are imported from :mod:`topolet.nodedir.store` on first use (importing
+``topolet.nodedir.errors`` stays cheap).
 """
 
-from topolet.nodedir.store import (
-    ENV_NODE,
-    NodeDir,
-    NodeDirError,
-    NodeStartError,
-    NoNodeError,
-    default_node_dir,
-    init_node,
-    load_node_dir_readonly,
-    load_node_readonly,
-    open_node,
-    resolve_node_dir,
-)
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = [
     "ENV_NODE",
@@ -38,3 +31,17 @@ __all__ = [
     "open_node",
     "resolve_node_dir",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in __all__:
+        raise AttributeError(f"module 'topolet.nodedir' has no attribute {name!r}")
+    from topolet.nodedir import store
+
+    value = getattr(store, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

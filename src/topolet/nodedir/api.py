@@ -242,6 +242,7 @@ def _apply_pod(nd: NodeDir, gates: FeatureGates, pod: Pod, source: str) -> Outco
             c.image = n.image
         existing.pod.labels = dict(stored_new.labels)
         existing.pod.tolerations = stored_new.tolerations
+        nd.pods.touch(existing.key)
         return Outcome("pod", name, ns, "configured", source, stored=existing)
     if not nd.namespace_exists(ns):
         return _error(
@@ -255,11 +256,16 @@ def _apply_pod(nd: NodeDir, gates: FeatureGates, pod: Pod, source: str) -> Outco
         return _error(
             "pod", name, ns, source, f'Error from server (Invalid): error when creating "{source}": {invalid}'
         )
-    quota_err = check_pod_create(
-        stored_new,
-        [q for q in nd.quotas.values() if q.namespace == ns],
-        [(sp.pod, not sp.admitted) for sp in nd.pods.values()],
-        gates.enabled(POD_LEVEL_RESOURCES),
+    ns_quotas = [q for q in nd.quotas.values() if q.namespace == ns]
+    quota_err = (
+        check_pod_create(
+            stored_new,
+            ns_quotas,
+            [(nd.pods[r.key].pod, not r.admitted) for r in nd.pods.rows() if r.namespace == ns],
+            gates.enabled(POD_LEVEL_RESOURCES),
+        )
+        if ns_quotas
+        else None
     )
     if quota_err:
         return _error(
@@ -338,8 +344,8 @@ def delete_namespace(nd: NodeDir, name: str, source: str = "") -> list[Outcome]:
         return [
             _error("namespace", name, "", source, f'Error from server (NotFound): {where}namespaces "{name}" not found')
         ]
-    for sp in [p for p in nd.pods.values() if p.pod.namespace == name]:
-        delete_pod(nd, sp.pod.name, name)
+    for row in [r for r in nd.pods.rows() if r.namespace == name]:
+        delete_pod(nd, row.name, name)
     for q in [q for q in nd.quotas.values() if q.namespace == name]:
         del nd.quotas[q.key]
     del nd.namespaces[name]

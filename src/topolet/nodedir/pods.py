@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from topolet.model.manifest import ManifestError, pods_from_object
 from topolet.model.pod import Container, Pod, Resources
-from topolet.model.quantity import QuantityError
+from topolet.model.quantity import Quantity, QuantityError
 from topolet.model.scheduling import NodeSelectorRequirement
 
 PHASE_RUNNING = "Running"
@@ -202,35 +201,180 @@ def stored_pod_entry(sp: StoredPod) -> dict[str, Any]:
     }
 
 
-def stored_pod_from_entry(entry: Any, where: str) -> StoredPod:
-    """Read an entry of ``pods.json`` back (no API defaulting: the object is already stored)."""
-    if not isinstance(entry, dict) or not isinstance(entry.get("object"), dict):
-        raise StoredPodError(f"{where}: not a stored pod entry")
-    obj = entry["object"]
+def _mapping(value: Any, where: str, name: str, *, required: bool = False) -> dict[str, Any]:
+    if value is None and not required:
+        return {}
+    if not isinstance(value, dict):
+        raise StoredPodError(f"{where}: {name} must be a mapping, got {_what(value)}")
+    return value
+
+
+def _str(value: Any, where: str, name: str, *, required: bool = False) -> str:
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value):
+        raise StoredPodError(f"{where}: {name} must be a {'non-empty ' if required else ''}string, got {_what(value)}")
+    return value
+
+
+def _what(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return f"a number ({value!r:.40})"
+    if isinstance(value, str):
+        return f"a string ({value!r:.40})"
+    return "a list" if isinstance(value, list) else ("a mapping" if isinstance(value, dict) else type(value).__name__)
+
+
+def _quantities(value: Any, where: str, name: str) -> dict[str, Quantity]:
+    out: dict[str, Quantity] = {}
+    for k, v in _mapping(value, where, name).items():
+        try:
+            out[k] = Quantity.parse(v)
+        except QuantityError as e:
+            raise StoredPodError(f"{where}: {name}.{k}: {e}") from e
+    return out
+
+
+def _resources(value: Any, where: str, name: str) -> Resources:
+    r = _mapping(value, where, name)
+    for k in r:
+        if k not in ("limits", "requests"):
+            raise StoredPodError(f"{where}: {name}.{k}: unknown field")
+    return Resources(
+        requests=_quantities(r.get("requests"), where, f"{name}.requests"),
+        limits=_quantities(r.get("limits"), where, f"{name}.limits"),
+    )
+
+
+def _containers(value: Any, where: str, name: str) -> list[Container]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise StoredPodError(f"{where}: {name} must be a list, got {_what(value)}")
+    out = []
+    for i, c in enumerate(value):
+        w = f"{name}[{i}]"
+        c = _mapping(c, where, w, required=True)
+        rp = c.get("restartPolicy")
+        out.append(
+            Container(
+                name=_str(c.get("name"), where, f"{w}.name", required=True),
+                resources=_resources(c.get("resources"), where, f"{w}.resources"),
+                restart_policy=None if rp is None else _str(rp, where, f"{w}.restartPolicy"),
+                image=_str(c.get("image"), where, f"{w}.image"),
+            )
+        )
+    return out
+
+
+_FAST_META = {"name", "namespace", "uid", "creationTimestamp", "labels", "ownerReferences"}
+_FAST_SPEC = {"containers", "initContainers", "resources"}
+_FAST_CONTAINER = {"name", "image", "resources", "restartPolicy"}
+
+
+def _fast_shape(obj: dict[str, Any]) -> bool:
+    """Whether the stored object holds only what the fast reader reads (else the API reader reads it)."""
+    meta, spec = obj.get("metadata"), obj.get("spec")
+    if not isinstance(meta, dict) or not isinstance(spec, dict) or set(meta) - _FAST_META or set(spec) - _FAST_SPEC:
+        return False
+    for key in ("containers", "initContainers"):
+        cs = spec.get(key)
+        if isinstance(cs, list) and any(isinstance(c, dict) and set(c) - _FAST_CONTAINER for c in cs):
+            return False
+    return True
+
+
+def _pod_by_api_reader(obj: dict[str, Any], where: str) -> Pod:
+    from topolet.model.manifest import ManifestError, pods_from_object
+
     try:
         pods = pods_from_object(obj, where, _NO_GATES)
     except (ManifestError, QuantityError) as e:
         raise StoredPodError(str(e)) from e
+    except RecursionError as e:
+        raise StoredPodError(f"{where}: object: nested too deeply") from e
     if len(pods) != 1:
-        raise StoredPodError(f"{where}: not a Pod")
-    pod = pods[0]
-    meta = obj.get("metadata") or {}
-    status = obj.get("status") or {}
-    adm = entry.get("admission") or {}
-    if not meta.get("uid"):
-        raise StoredPodError(f"{where}: metadata.uid is missing")
+        raise StoredPodError(f"{where}: object: not a Pod")
+    if not pods[0].uid:
+        raise StoredPodError(f"{where}: object.metadata.uid is missing")
+    return pods[0]
+
+
+def pod_from_stored_object(obj: dict[str, Any], where: str) -> Pod:
+    """The pod of a stored v1 Pod object (what :func:`stored_pod_object` writes), every field checked.
+
+    The common shape (names, labels, owner, containers with resources) is read here, fast; an object
+    with more (node selectors, tolerations, ports, ...) is read by the API server's reader.
+    """
+    if not _fast_shape(obj):
+        return _pod_by_api_reader(obj, where)
+    if obj.get("kind", "Pod") != "Pod":
+        raise StoredPodError(f"{where}: object.kind must be Pod, got {_what(obj.get('kind'))}")
+    meta = _mapping(obj.get("metadata"), where, "object.metadata", required=True)
+    spec = _mapping(obj.get("spec"), where, "object.spec", required=True)
+    labels = _mapping(meta.get("labels"), where, "object.metadata.labels")
+    for k, v in labels.items():
+        _str(v, where, f"object.metadata.labels.{k}")
+    owner = ""
+    refs = meta.get("ownerReferences")
+    if refs is not None:
+        if not isinstance(refs, list):
+            raise StoredPodError(f"{where}: object.metadata.ownerReferences must be a list, got {_what(refs)}")
+        for i, ref in enumerate(refs):
+            ref = _mapping(ref, where, f"object.metadata.ownerReferences[{i}]", required=True)
+            if ref.get("controller"):
+                w = f"object.metadata.ownerReferences[{i}]"
+                owner = f"{_str(ref.get('kind'), where, w + '.kind')}/{_str(ref.get('name'), where, w + '.name')}"
+                break
+    pod_resources = spec.get("resources")
+    containers = _containers(spec.get("containers"), where, "object.spec.containers")
+    if not containers:
+        raise StoredPodError(f"{where}: object.spec.containers: Required value")
+    return Pod(
+        name=_str(meta.get("name"), where, "object.metadata.name", required=True),
+        namespace=_str(meta.get("namespace"), where, "object.metadata.namespace") or "default",
+        uid=_str(meta.get("uid"), where, "object.metadata.uid", required=True),
+        containers=containers,
+        init_containers=_containers(spec.get("initContainers"), where, "object.spec.initContainers"),
+        resources=None if pod_resources is None else _resources(pod_resources, where, "object.spec.resources"),
+        labels=dict(labels),
+        owner=owner,
+    )
+
+
+def stored_pod_from_entry(entry: Any, where: str) -> StoredPod:
+    """Read a stored pod entry back (no API defaulting: the object is already stored).
+
+    Every field is checked: a hand-damaged entry is a :class:`StoredPodError` naming the field.
+    """
+    if not isinstance(entry, dict):
+        raise StoredPodError(f"{where}: not a stored pod entry (a mapping with sequence, admission and object)")
+    obj = _mapping(entry.get("object"), where, "object", required=True)
+    meta = _mapping(obj.get("metadata"), where, "object.metadata", required=True)
+    status = _mapping(obj.get("status"), where, "object.status")
+    adm = _mapping(entry.get("admission"), where, "admission", required=True)
+    pod = pod_from_stored_object(obj, where)
+    for key in ("qosClass", "phase", "reason", "message"):
+        _str(status.get(key), where, f"object.status.{key}")
     pod.qos_class = str(status.get("qosClass") or "")
     seq = entry.get("sequence")
-    if not isinstance(seq, int):
-        raise StoredPodError(f"{where}: sequence must be an integer")
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+        raise StoredPodError(f"{where}: sequence must be a positive integer, got {_what(seq)}")
+    admitted = adm.get("admitted")
+    if not isinstance(admitted, bool):
+        raise StoredPodError(f"{where}: admission.admitted must be true or false, got {_what(admitted)}")
     return StoredPod(
         pod=pod,
         sequence=seq,
-        created=str(meta.get("creationTimestamp") or ""),
-        admitted=bool(adm.get("admitted")),
-        reason=str(adm.get("reason") or ""),
-        message=str(adm.get("message") or ""),
-        source=str(entry.get("source") or ""),
+        created=_str(meta.get("creationTimestamp"), where, "object.metadata.creationTimestamp"),
+        admitted=admitted,
+        reason=_str(adm.get("reason"), where, "admission.reason"),
+        message=_str(adm.get("message"), where, "admission.message"),
+        source=_str(entry.get("source"), where, "source"),
     )
 
 

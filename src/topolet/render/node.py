@@ -13,20 +13,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import RenderableType
-from rich.text import Text
-
-from topolet.engine.cpumanager.policy_static import StaticCPUPolicy
 from topolet.engine.result import EXCLUSIVE, NODE_SHARED, POD_SHARED, ContainerAllocation
-from topolet.io.quota import ResourceQuota, pod_limits, pod_requests, quota_to_object, quota_used
 from topolet.model.cpuset import format_bits
 from topolet.model.features import POD_LEVEL_RESOURCE_MANAGERS, POD_LEVEL_RESOURCES
 from topolet.model.pod import QOS_GUARANTEED, Pod
 from topolet.model.quantity import Quantity, format_bytes
 from topolet.nodedir.pods import StoredPod, parse_rfc3339, stored_pod_object
 from topolet.nodedir.store import NodeDir
+
+if TYPE_CHECKING:  # rich, the CPU policy and the quota module are imported where used (start-up stays cheap)
+    from rich.console import RenderableType
+
+    from topolet.io.quota import ResourceQuota
 
 KUBELET_VERSION = "v1.36.2"
 TOPOLET_CONDITION = "PodLevelResourcesAllocated"
@@ -273,6 +273,8 @@ def nodes_table(nd: NodeDir, *, wide: bool) -> str:
 
 
 def quota_used_for(nd: NodeDir, q: ResourceQuota) -> dict[str, Quantity]:
+    from topolet.io.quota import quota_used
+
     plr = (nd.node.gates if nd.node is not None else nd.config.feature_gates).enabled(POD_LEVEL_RESOURCES)
     return quota_used(q, [(sp.pod, not sp.admitted) for sp in nd.pods.values()], plr)
 
@@ -425,6 +427,8 @@ def node_object(nd: NodeDir) -> dict[str, Any]:
 
 
 def quota_object(nd: NodeDir, q: ResourceQuota) -> dict[str, Any]:
+    from topolet.io.quota import quota_to_object
+
     return quota_to_object(q, quota_used_for(nd, q))
 
 
@@ -489,6 +493,8 @@ _MODE_TEXT = {
 
 def describe_pod_renderables(nd: NodeDir, sp: StoredPod) -> list[RenderableType]:
     """``describe pod``: kubectl's layout plus what the resource managers assigned (one renderable per section)."""
+    from rich.text import Text
+
     v = pod_view(nd, sp)
     pod = sp.pod
     w = _W()
@@ -647,6 +653,8 @@ def _options(opts: dict[str, Any]) -> str:
 def describe_node_renderables(nd: NodeDir) -> list[RenderableType]:
     """``describe node``: identity, gates, manager policies/options, capacity, per-NUMA use, the shared pool
     and the pods (one renderable per section; append more to extend the view)."""
+    from rich.text import Text
+
     out: list[RenderableType] = [Text(s) for s in describe_node_sections(nd)]
     if nd.node is not None:
         from topolet.render import memory_bars, node_map
@@ -656,6 +664,8 @@ def describe_node_renderables(nd: NodeDir) -> list[RenderableType]:
 
 
 def describe_node_sections(nd: NodeDir) -> list[str]:
+    from topolet.engine.cpumanager.policy_static import StaticCPUPolicy
+
     t = nd.topology
     cfg = nd.config
     node = nd.node
@@ -730,6 +740,8 @@ def describe_node_sections(nd: NodeDir) -> list[str]:
 
 
 def _numa_section(nd: NodeDir) -> str:
+    from topolet.engine.cpumanager.policy_static import StaticCPUPolicy
+
     node = nd.node
     assert node is not None
     t = nd.topology
@@ -777,6 +789,8 @@ def _pct(q: Quantity, total: Quantity | None) -> str:
 
 
 def _pods_section(nd: NodeDir, alloc: dict[str, Quantity]) -> str:
+    from topolet.io.quota import pod_limits, pod_requests
+
     running = [sp for sp in nd.pods.values() if sp.admitted]
     plr = nd.node.gates.enabled(POD_LEVEL_RESOURCES) if nd.node is not None else True
     lines = [f"Non-terminated Pods:\t({len(running)} in total)"]
