@@ -2,8 +2,11 @@
 
 For N in 100, 1,000, 10,000 a node is created (preset:2-numa, the example
 kubelet configuration with ``maxPods`` raised to 20,000) and filled with N small
-pods (Burstable pods of 10m CPU, so that every one is admitted; a few Guaranteed
-pods hold exclusive CPUs). Then each
+pods (Burstable pods of 10m CPU and 16Mi; a few Guaranteed pods hold exclusive
+CPUs). With the kubelet's full admission chain, pods beyond the node's
+allocatable CPU are rejected (OutOfcpu) and kept as Failed: on the 10,000-pod
+node about a third are, and the new pod of the ``apply`` row is rejected too (so
+its ``delete`` does not start the kubelet). Then each
 command runs as a user runs it (a fresh ``topolet`` process), ``--runs`` times;
 the median wall and CPU times are printed:
 

@@ -394,12 +394,13 @@ def test_resource_managers_mode_has_no_fit_check() -> None:
 
 
 def test_restored_pods_count_in_the_fit_check() -> None:
-    from topolet.engine.restart import restart_node
+    from topolet.io.kubelet_restart import restart_running_node
 
     node = Node(machine(8), config(maxPods=2))
-    node.admit(pod("a"))
-    node.admit(pod("b"))
-    new = restart_node(node, node.config)
+    a, b = pod("a"), pod("b")
+    node.admit(a)
+    node.admit(b)
+    new = restart_running_node(node, [a, b]).node
     assert new.admit(pod("c")).reason == "OutOfpods"
 
 
@@ -415,7 +416,10 @@ def test_explain_says_which_handler_and_by_how_much() -> None:
     assert "Rejected by the node-fit predicates (5th admit handler, after the resource managers)." in rej.causes
     assert "OutOfcpu: requests 4 CPUs, 2 of 8 allocatable left: 2 short." in rej.causes
     assert rej.shortfall is not None and rej.shortfall["short"] == 2000
-    assert [s.change for s in rej.suggestions] == ["delete pod default/a"]
+    assert [s.change for s in rej.suggestions] == [
+        "delete pod default/a",
+        "a cpu request of 2 CPUs instead of 4 CPUs for container c",
+    ]
     assert rejection_causes(node.admit(raw))[1].startswith("OutOfcpu")
 
 
@@ -508,6 +512,16 @@ def test_explain_suggests_allowing_an_unsafe_sysctl() -> None:
     rej = explain_outcome(node, raw).explanation.rejection
     assert rej is not None and rej.handler == "sysctl"
     assert [s.change for s in rej.suggestions] == ["allowedUnsafeSysctls: kernel.msgmax"]
+
+
+def test_explain_suggests_a_smaller_memory_request() -> None:
+    from topolet.explain.core import explain_outcome
+
+    node = Node(machine(8, 2, 16 * GI), config())
+    node.admit(pod("a", requests={"memory": "12Gi"}))
+    rej = explain_outcome(node, pod("b", requests={"memory": "6Gi"})).explanation.rejection
+    assert rej is not None and rej.reason == "OutOfmemory"
+    assert "a memory request of 4Gi instead of 6Gi for container c" in [s.change for s in rej.suggestions]
 
 
 def test_the_pod_table_keeps_the_fit_usage_whoever_changes_it() -> None:

@@ -542,10 +542,10 @@ def test_wrong_checksum_and_unverified_legacy() -> None:
     raw = dump_cpu_checkpoint(rich_cpu_state(), 2).replace(b'"checksum":', b'"checksum":1')
     with pytest.raises(CheckpointError) as ei:
         load_cpu_checkpoint(raw)
-    # the last format tried (V1) gives the kubelet's error
-    assert (
-        ei.value.cause
-        == "json: cannot unmarshal object into Go struct field CPUManagerCheckpointV1.entries of type string"
+    # the last format tried (V1) gives the kubelet's error; encoding/json (Go >= 1.24) names the
+    # map key in the field path, as the real kubelet 1.36.2 does (conformance/restart/gate-plrm.yaml)
+    assert ei.value.cause == (
+        "json: cannot unmarshal object into Go struct field CPUManagerCheckpointV1.entries.pod-a of type string"
     )
     assert ("v2", "checkpoint is corrupted") in ei.value.attempts
     loaded = load_cpu_checkpoint(raw, allow_unverified_legacy=True)
@@ -627,7 +627,7 @@ def test_pod_entry_errors() -> None:
         load_cpu_checkpoint(b'{"podEntries":{"p":{"cpuSet":5}},"checksum":1}')
     assert (
         "v3",
-        "json: cannot unmarshal number into Go struct field CPUManagerCheckpoint.podEntries.cpuSet of type string",
+        "json: cannot unmarshal number into Go struct field CPUManagerCheckpoint.podEntries.p.cpuSet of type string",
     ) in ei.value.attempts
 
 
@@ -635,7 +635,8 @@ def test_memory_type_error_path() -> None:
     with pytest.raises(CheckpointError) as ei:
         load_memory_checkpoint(b'{"machineState":{"1":{"memoryMap":{"m":{"total":-1}}}},"checksum":0}')
     assert ei.value.cause == (
-        "json: cannot unmarshal number -1 into Go struct field MemoryTable.machineState.memoryMap.total of type uint64"
+        "json: cannot unmarshal number -1 into Go struct field MemoryTable.machineState.1.memoryMap.m.total "
+        "of type uint64"
     )
 
 

@@ -308,6 +308,10 @@ def test_ctrl_c_at_any_time_exits_130_quietly(node: str, delay: float) -> None:
         _out, err = p.communicate(timeout=60)
         if p.returncode == 0:  # it finished first
             continue
+        if "Traceback" in err and "topolet" not in err.replace("sys.argv[0] = 'topolet'", ""):
+            # the signal came while the interpreter itself was starting (a loaded machine), before the first
+            # line of topolet ran: no program can catch that
+            continue
         # 130; or, when the signal comes while the interpreter shuts down after the command, the process
         # ends by SIGINT, which the shell reports as 130 too
         assert p.returncode in (130, -signal.SIGINT), (args, delay, p.returncode, err)

@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 from paths import EXAMPLES as EXAMPLES_DIR
 from topolet.cli.main import app
 from topolet.engine.node import Node
-from topolet.engine.restart import checkpoint_bytes
 from topolet.io.checkpoint import load_cpu_checkpoint
 from topolet.io.inputs import load_kubelet_config_file, load_topology_arg
+from topolet.io.kubelet_restart import checkpoint_bytes
 from topolet.model.cpuset import parse_bits
 from topolet.model.manifest import admit_to_api
 from topolet.nodedir import load_node_dir_readonly

@@ -19,8 +19,8 @@ from topolet.cluster.nodestatus import node_object
 from topolet.cluster.nrt import fingerprint, nrt_object
 from topolet.cluster.podworker import ActivePod, NodeKubelet
 from topolet.engine.node import Node
-from topolet.engine.restart import checkpoint_bytes
 from topolet.fleet.spec import fleet_from_mapping
+from topolet.io.kubelet_restart import checkpoint_bytes
 from topolet.model.pod import Container, Pod, Resources
 from topolet.model.quantity import Quantity
 from topolet.nodedir.store import start_kubelet

@@ -11,10 +11,10 @@ import pytest
 
 from paths import H200 as H200_FILE
 from topolet.engine.node import Node
-from topolet.engine.restart import checkpoint_bytes
 from topolet.io.cadvisor import machine_info_from_topology
 from topolet.io.checkpoint import dump_cpu_checkpoint, load_cpu_checkpoint
 from topolet.io.inputs import load_objects, load_topology_arg
+from topolet.io.kubelet_restart import checkpoint_bytes
 from topolet.io.statefile import DirLock, atomic_write, commit_files
 from topolet.io.sysfs import read_sysfs_topology
 from topolet.model.cpuset import parse_bits
@@ -193,12 +193,17 @@ def test_reconfigure_on_drained_node_starts_fresh(node: Path, tmp_path: Path) ->
     assert res.notes and "the node is drained" in res.notes[0]
     assert (node / "kubelet-config.yaml").read_bytes() == cfg.read_bytes()
     assert json.loads((node / CPU_STATE_FILE).read_bytes())["policyName"] == "none"
-    # same policy, pods running: a restart from the checkpoints
+    # same policy, pods running: a restart from the checkpoints, as kubelet 1.36.2 does it: the
+    # pod is re-admitted and its pod-level memory applied again (kubernetes#140906)
     _apply(node, SEED_POD)
     with open_node(node, write=True) as nd:
-        assert api.reconfigure(nd, str(cfg)).notes == []
+        notes = api.reconfigure(nd, str(cfg)).notes
         nd.save()
+    assert len(notes) == 1 and "counted twice" in notes[0] and "kubernetes#140906" in notes[0]
     assert "default/tightly-coupled-database" in load_node_readonly(str(node)).pods
+    # the same kubelet going on: loads keep working; the next restart refuses to start
+    with open_node(node, write=True) as nd, pytest.raises(NodeStartError, match="expected machine state"):
+        api.restart(nd)
 
 
 def test_corrupt_checkpoint_refused_and_never_overwritten(node: Path, tmp_path: Path) -> None:

@@ -315,6 +315,34 @@ def node_reconfigure(
     )
 
 
+def node_restart(node_dir: str | None = typer.Option(None, "--node", help=NODE_HELP)) -> None:
+    """Restart the node's kubelet as kubelet 1.36.2 does: the running pods are re-admitted in creation order.
+
+    A pod with pod-level resources may move to other CPUs (its old CPUs leak), have its memory counted
+    twice, or be rejected and killed (kubernetes#140989, #140906, fixed in 1.37).
+    """
+    from topolet.nodedir import api
+
+    refused: NodeStartError | None = None
+    with _node(node_dir, write=True, require_kubelet=False) as nd:
+        try:
+            res = api.restart(nd)
+        except NodeStartError as e:
+            refused = e
+        _save(nd)
+    if refused is not None:
+        _fail(
+            f"the kubelet refuses to start on this node: {refused.message}\n"
+            "The node is NotReady; its pods run on unmanaged. "
+            f"(`{program_name()} node drain` evicts the pods and deletes the checkpoint files, as the "
+            "kubelet's remedy says)",
+            EXIT_KUBELET_REFUSES,
+        )
+    for n in res.notes:
+        _err(f"Warning: {n}")
+    _echo(f"node/{nd.name} restarted")
+
+
 # --------------------------------------------------------------------------- apply
 
 
@@ -695,6 +723,7 @@ def register(app: typer.Typer) -> None:
     node_app.command("init")(node_init)
     node_app.command("drain")(node_drain)
     node_app.command("reconfigure")(node_reconfigure)
+    node_app.command("restart")(node_restart)
     from topolet.cli import realnode_cmds
 
     realnode_cmds.register(app, node_app)

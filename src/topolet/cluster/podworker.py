@@ -21,8 +21,8 @@ from topolet.cluster.fleetnodes import NodeSpec
 from topolet.cluster.metrics import NodeMetrics, rejection_label
 from topolet.engine.errors import UNEXPECTED_ADMISSION_ERROR
 from topolet.engine.node import Node, NodeError, NodeUsage
-from topolet.engine.restart import checkpoint_bytes
 from topolet.engine.result import AdmitResult
+from topolet.io.kubelet_restart import checkpoint_bytes
 from topolet.model.pod import Pod
 from topolet.nodedir.pods import StoredPod
 from topolet.nodedir.store import register_pods

@@ -25,7 +25,7 @@ from topolet.engine.admission import (
 from topolet.engine.cpumanager.manager import CPUManager
 from topolet.engine.cpumanager.policy_static import NoneCPUPolicy, StaticCPUPolicy
 from topolet.engine.cpumanager.state import CPUManagerState
-from topolet.engine.errors import AdmissionError, AllocationError, admit_result_of
+from topolet.engine.errors import AdmissionError, AllocationError, StartupError, admit_result_of
 from topolet.engine.hint import AffinityStore
 from topolet.engine.memorymanager.manager import MemoryManager
 from topolet.engine.memorymanager.policy_none import NoneMemoryPolicy
@@ -57,6 +57,34 @@ ADMISSION_MODES = (ADMISSION_FULL, ADMISSION_RESOURCE_MANAGERS)
 
 class NodeError(ValueError):
     """A request the node cannot take (a pod that already exists, an unknown pod)."""
+
+
+# the checkpoint formats kubelet 1.36 writes: CPU V3 / memory V2 with PodLevelResourceManagers on,
+# else CPU V2 / memory V1
+def cpu_checkpoint_version(pod_level_resource_managers: bool) -> int:
+    return 3 if pod_level_resource_managers else 2
+
+
+def memory_checkpoint_version(pod_level_resource_managers: bool) -> int:
+    return 2 if pod_level_resource_managers else 1
+
+
+@dataclass(slots=True)
+class Checkpoints:
+    """What the managers' checkpoint files give a starting kubelet, as decoded by the IO layer.
+
+    A state of ``None`` is no file (the manager creates and writes a fresh state); an error is
+    the kubelet's restore error for that file ("could not restore state from checkpoint: ...",
+    raised when that manager starts, in the kubelet's order); a version is the format of the
+    file found on disk (it stays until this kubelet writes the file).
+    """
+
+    cpu: CPUManagerState | None = None
+    memory: MemoryManagerState | None = None
+    cpu_error: str | None = None
+    memory_error: str | None = None
+    cpu_version: int = 0
+    memory_version: int = 0
 
 
 @dataclass(slots=True)
@@ -148,6 +176,7 @@ class Node:
         config: KubeletConfig,
         cpu_state: CPUManagerState | None = None,
         memory_state: MemoryManagerState | None = None,
+        checkpoints: Checkpoints | None = None,
         *,
         admission: str = ADMISSION_FULL,
         name: str = DEFAULT_NODE_NAME,
@@ -156,6 +185,10 @@ class Node:
             raise ValueError(f"admission must be one of {', '.join(ADMISSION_MODES)}, not {admission!r}")
         self.topology = topology
         self.config = config
+        if checkpoints is None:
+            checkpoints = Checkpoints(cpu_state, memory_state)
+        self.checkpoints = checkpoints
+        cpu_state, memory_state = checkpoints.cpu, checkpoints.memory
         self.admission = admission
         self.name = name
         plan: StartupPlan = startup_checks(config, topology)
@@ -192,7 +225,13 @@ class Node:
             )
         else:
             mem_policy = NoneMemoryPolicy()
+        # the container manager starts the CPU manager, then the memory manager: each restores
+        # its checkpoint (a file it cannot restore stops the kubelet), then validates it
+        if checkpoints.cpu_error is not None:
+            raise StartupError(f"start cpu manager error: {checkpoints.cpu_error}")
         self.cpu_manager = CPUManager(cpu_policy, cpu_state or CPUManagerState(), restored=cpu_state is not None)
+        if checkpoints.memory_error is not None:
+            raise StartupError(f"start memory manager error: {checkpoints.memory_error}")
         self.memory_manager = MemoryManager(
             mem_policy, memory_state or MemoryManagerState(), restored=memory_state is not None
         )
@@ -204,6 +243,9 @@ class Node:
             self.gates.enabled(POD_LEVEL_RESOURCE_MANAGERS),
         )
         self._pods = PodTable(self.usage, self.pod_level_resources)
+        # a restarted kubelet re-admitting the pods that run: no container is started again,
+        # and what a rejected pod held stays until the stale-state sweep that ends the restart
+        self.readmitting = False
         self._all_mems = 0
         for n in topology.numa_ids:
             self._all_mems |= 1 << n
@@ -247,12 +289,15 @@ class Node:
             rej = self.sysctls.admit(pod)
             if rej is not None:
                 return rejected(rej)
-        # the CPU and memory managers' Allocate begin with removeStaleState
-        self.remove_stale_state()
+        # the CPU and memory managers' Allocate begin with removeStaleState (not while a restarted
+        # kubelet re-admits the pods that run: its sources are not ready yet)
+        if not self.readmitting:
+            self.remove_stale_state()
         try:
             self.topology_manager.admit(pod, tr)
         except (AdmissionError, AllocationError) as err:
-            self._remove_pod_state(pod)
+            if not self.readmitting:
+                self._remove_pod_state(pod)
             reason, message = admit_result_of(err)
             return AdmitResult(
                 pod.key, pod.uid, False, reason, message, pod.qos_class, trace=tr, handler=HANDLER_RESOURCE_MANAGERS
@@ -275,7 +320,7 @@ class Node:
                 result = rejected(rej)
                 result.held = self._held_allocation(pod)
                 self.stale.append((pod, result))
-                if settle:
+                if settle and not self.readmitting:
                     self.remove_stale_state()
                 return result
         result = AdmitResult(pod.key, pod.uid, True, qos=pod.qos_class, trace=tr)
@@ -284,10 +329,11 @@ class Node:
         result.pod_cpus = self.cpu_manager.state.pod_assignments.get(pod.uid, 0)
         # what each container got, as allocated at admission
         result.containers = self.container_allocations(pod)
-        # the pod starts: its containers are added in order (memorymanager.AddContainer
-        # frees the memory of init containers that ran to completion)
-        for c in pod.all_containers():
-            self.memory_manager.add_container(pod, c)
+        if not self.readmitting:
+            # the pod starts: its containers are added in order (memorymanager.AddContainer
+            # frees the memory of init containers that ran to completion)
+            for c in pod.all_containers():
+                self.memory_manager.add_container(pod, c)
         self._pods.put(pod.key, PodRecord(pod, result), amounts)
         return result
 
@@ -359,6 +405,32 @@ class Node:
             cs.default_cpuset |= bubble
             cs.delete_pod(pod.uid)
         self.affinity.remove_pod(pod.uid)
+
+    def remove_inactive_state(self, active_uids: set[str] | None = None) -> list[str]:
+        """``removeStaleState`` of both managers over their whole state: every container they hold
+        state for that is not in an active pod is removed (a pod-level bubble goes with its last
+        container). Active: the pods on the node (``active_uids`` when given). Returns the stale
+        pod UIDs."""
+        if active_uids is None:
+            active_uids = {rec.pod.uid for rec in self.pods.values()}
+        cs = self.cpu_manager.state
+        ms = self.memory_manager.state
+        stale = sorted((set(cs.assignments) | set(ms.assignments)) - active_uids)
+        for uid in stale:
+            for name in sorted(cs.assignments.get(uid, {})):
+                self.cpu_manager.remove_container(uid, name)
+            for name in sorted(ms.assignments.get(uid, {})):
+                self.memory_manager.remove_container(uid, name)
+            self.affinity.remove_pod(uid)
+        return stale
+
+    def checkpoint_versions(self) -> tuple[int, int]:
+        """The formats of the ``cpu_manager_state`` and ``memory_manager_state`` files on disk now:
+        this kubelet's format once it wrote the file, else the format of the file it restored."""
+        gate = self.gates.enabled(POD_LEVEL_RESOURCE_MANAGERS)
+        cpu = cpu_checkpoint_version(gate) if self.cpu_manager.written else self.checkpoints.cpu_version
+        mem = memory_checkpoint_version(gate) if self.memory_manager.written else self.checkpoints.memory_version
+        return cpu or cpu_checkpoint_version(gate), mem or memory_checkpoint_version(gate)
 
     # -- views --------------------------------------------------------------------
     def container_allocations(self, pod: Pod) -> list[ContainerAllocation]:

@@ -1017,6 +1017,60 @@ def _settings_notes(node: Node, pod: Pod) -> list[str]:
     return notes
 
 
+RESTART_SIMULATION_MAX_PODS = 256
+
+
+def restart_notes(
+    before: Node | None, after: Node, pod: Pod, result: AdmitResult, *, simulate: bool = True
+) -> list[str]:
+    """What kubelet 1.36.2's restart bug (kubernetes#140989, #140906) means here: CPUs it already
+    leaked on the node, and (``simulate``: a restart is re-run on a copy, for nodes of up to
+    RESTART_SIMULATION_MAX_PODS pods) what a kubelet restart would do to this pod once admitted."""
+    from topolet.engine.errors import StartupError
+    from topolet.engine.restart import MEMORY_TWICE, MOVED, REJECTED, leaked_cpus, simulate_restart
+
+    notes: list[str] = []
+    leaked = leaked_cpus(before if before is not None else after)
+    if leaked:
+        notes.append(
+            f"CPUs {format_bits(leaked)} belong to nobody (in no pool and no assignment): kubelet 1.36 moved a pod "
+            "with pod-level resources at a restart and leaked its old CPUs (kubernetes#140989, fixed in 1.37). They "
+            "are not available to this pod, and the next kubelet restart refuses to start until the node is drained."
+        )
+    cs, ms = after.cpu_manager.state, after.memory_manager.state
+    if not simulate or not result.admitted or len(after.pods) > RESTART_SIMULATION_MAX_PODS:
+        return notes
+    if pod.uid not in cs.pod_assignments and pod.uid not in ms.pod_assignments:
+        return notes
+    try:
+        outcome = simulate_restart(after)
+    except StartupError as e:
+        if not leaked:
+            notes.append(f"A kubelet restart now would refuse to start: {e}")
+        return notes
+    for n in outcome.notes:
+        if n.uid != pod.uid:
+            continue
+        if n.kind == MOVED:
+            notes.append(
+                f"If the kubelet restarts, 1.36 moves this running pod from CPUs {format_bits(n.old_cpus)} to "
+                f"{format_bits(n.new_cpus)} (it allocates the pod-level CPUs again at re-admission: "
+                "kubernetes#140989, fixed in 1.37); the old CPUs leak and the restart after that refuses to start."
+            )
+        elif n.kind == REJECTED:
+            notes.append(
+                f"If the kubelet restarts, 1.36 rejects this running pod at re-admission ({n.reason}: {n.message}) "
+                "and kills it: it allocates the pod-level CPUs and memory again (kubernetes#140989, #140906, fixed "
+                "in 1.37)."
+            )
+        elif n.kind == MEMORY_TWICE:
+            notes.append(
+                "If the kubelet restarts, 1.36 applies this pod's pod-level memory again and counts it twice "
+                "(kubernetes#140906, fixed in 1.37); the restart after that refuses to start."
+            )
+    return notes
+
+
 def explain_outcome(node: Node, raw_pod: Pod, *, suggest: bool = True, check_options: bool = True) -> Outcome:
     """Explain the admission of ``raw_pod`` (as written, before API defaulting) on a copy of ``node``.
 
@@ -1082,6 +1136,9 @@ def explain_outcome(node: Node, raw_pod: Pod, *, suggest: bool = True, check_opt
             from topolet.explain.suggest import suggestions_for
 
             rejection.suggestions, rejection.tried = suggestions_for(before_node, raw_pod, stored, result, rejection)
+    notes.extend(
+        restart_notes(before_node if (suggest or check_options) else None, work, stored, result, simulate=suggest)
+    )
     expl = Explanation(
         pod=stored.key,
         uid=stored.uid,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from topolet.engine.admission import Shortfall, pod_request_amounts
 from topolet.engine.cpumanager.policy_static import StaticCPUPolicy
@@ -21,7 +21,7 @@ from topolet.engine.nodestatus import PODS
 from topolet.engine.result import EXCLUSIVE, AdmitResult
 from topolet.explain.copying import config_with, copy_node, node_with_config
 from topolet.explain.core import empty_pod_shared_pool
-from topolet.explain.fit import amount_text
+from topolet.explain.fit import amount_text, cpu_text
 from topolet.explain.fmt import GI, MI, cpus_str, human_bytes, numa_label, plural
 from topolet.explain.model import OptionEffect, RejectionView, Suggestion
 from topolet.model.cpuset import format_bits
@@ -460,6 +460,9 @@ def suggestions_for(
     sf = result.shortfall
     if sf is not None:
         deletions.extend(_fit_deletions(s, before, sf))
+        smaller = _fit_smaller_request(s, before, raw, stored, sf)
+        if smaller is not None:
+            pod_changes.append(smaller)
         if sf.resource == PODS and cfg.pods_per_core == 0:
             t = s.config(max_pods=sf.capacity + 1)
             if t.admitted:
@@ -559,6 +562,40 @@ def _fit_deletions(s: _Searcher, before: Node, sf: Shortfall) -> list[Suggestion
         if len(out) >= MAX_DELETE_SUGGESTIONS:
             break
     return out
+
+
+def _fit_smaller_request(s: _Searcher, before: Node, raw: Pod, stored: Pod, sf: Shortfall) -> Suggestion | None:
+    """A cpu or memory request smaller by the shortfall (where one request can be changed), verified."""
+    if sf.resource not in (CPU, MEMORY):
+        return None
+    res = stored.resources
+    pod_level = before.pod_level_resources and res is not None and sf.resource in res.requests
+    if pod_level:
+        assert res is not None
+        have = pod_request_amounts(stored, True)[sf.resource]
+        owner, cname = "the pod (spec.resources)", ""
+    else:
+        holders = [c for c in stored.all_containers() if sf.resource in c.resources.requests]
+        if len(holders) != 1:
+            return None
+        cname = holders[0].name
+        owner = f"container {cname}"
+        have = pod_request_amounts(replace(stored, init_containers=[], containers=holders), False)[sf.resource]
+    want = have - sf.short
+    if sf.resource == CPU:
+        n = want // 1000
+        if n < 1:
+            return None
+        make = with_pod_cpus(raw, n) if pod_level else with_container_cpus(raw, cname, n)
+        change = f"a cpu request of {plural(n, 'CPU')} instead of {cpu_text(have)} for {owner}"
+    else:
+        size = want - want % MI
+        if size < MI:
+            return None
+        make = with_pod_memory(raw, size) if pod_level else with_container_memory(raw, cname, size)
+        change = f"a memory request of {human_bytes(size)} instead of {human_bytes(have)} for {owner}"
+    t = s.pod(make)
+    return _suggestion("fewer-cpus" if sf.resource == CPU else "less-memory", change, t) if t.admitted else None
 
 
 def _pinned(t: Trial) -> int:

@@ -37,8 +37,10 @@ from topolet.nodedir.store import (
     NodeDir,
     NodeDirError,
     NodeStartError,
+    apply_restart,
+    node_checkpoint_bytes,
     program_name,
-    register_pods,
+    restart_kubelet,
     start_kubelet,
 )
 
@@ -391,13 +393,39 @@ class ReconfigureResult:
     notes: list[str]
 
 
+def restart(nd: NodeDir) -> ReconfigureResult:
+    """Restart the node's kubelet (same configuration, same machine), as kubelet 1.36.2 does.
+
+    The new kubelet restores the checkpoints and re-admits the running pods in
+    creation order: a pod with pod-level resources may move to other CPUs (its
+    old CPUs leak), have its memory counted twice, or be rejected and killed
+    (kubernetes#140989, #140906). A refusal to start leaves the node down
+    (NotReady) with its pods; nothing is written.
+    """
+    if nd.node is not None:
+        cpu_b, mem_b = node_checkpoint_bytes(nd.node, nd.meta.kubelet_version)
+    else:
+        cpu_b = _read_opt(nd.file("cpu_manager_state"))
+        mem_b = _read_opt(nd.file("memory_manager_state"))
+    try:
+        outcome = restart_kubelet(
+            nd.path, nd.topology, nd.config, cpu_b, mem_b, list(nd.pods.values()), nd.meta.name, nd.meta.kubelet_version
+        )
+    except NodeStartError as e:
+        # the kubelet is down until it can start (the files stay as they are)
+        nd.node, nd.start_error = None, e
+        raise
+    return ReconfigureResult(apply_restart(nd, outcome))
+
+
 def reconfigure(nd: NodeDir, config_path: str) -> ReconfigureResult:
     """Restart the node's kubelet with another KubeletConfiguration file.
 
-    The kubelet restarts from the checkpoints; if it refuses (for example a
-    policy that differs from the checkpoint) and pods are on the node, nothing
-    changes and the error says to drain first. On a drained node the
-    checkpoints are deleted (the kubelet's remedy) and the kubelet starts fresh.
+    The kubelet restarts from the checkpoints and re-admits the running pods
+    (see :func:`restart`); if it refuses (for example a policy that differs from
+    the checkpoint) and pods are on the node, nothing changes and the error says
+    to drain first. On a drained node the checkpoints are deleted (the kubelet's
+    remedy) and the kubelet starts fresh.
     """
     try:
         config = load_kubelet_config_file(config_path)
@@ -406,16 +434,14 @@ def reconfigure(nd: NodeDir, config_path: str) -> ReconfigureResult:
         raise NodeDirError(str(e)) from e
     source = "<stdin>" if config_path == "-" else str(Path(config_path).resolve())
     notes: list[str] = []
-    from topolet.engine.restart import checkpoint_bytes
-
     if nd.node is not None:
-        cpu_b, mem_b = checkpoint_bytes(nd.node)
+        cpu_b, mem_b = node_checkpoint_bytes(nd.node, nd.meta.kubelet_version)
     else:
         cpu_b = _read_opt(nd.file("cpu_manager_state"))
         mem_b = _read_opt(nd.file("memory_manager_state"))
     try:
-        node = start_kubelet(
-            nd.path, nd.topology, config, cpu_b, mem_b, nd.meta.name, kubelet_version=nd.meta.kubelet_version
+        outcome = restart_kubelet(
+            nd.path, nd.topology, config, cpu_b, mem_b, list(nd.pods.values()), nd.meta.name, nd.meta.kubelet_version
         )
     except NodeStartError as e:
         running = [sp for sp in nd.pods.values() if sp.admitted]
@@ -426,16 +452,16 @@ def reconfigure(nd: NodeDir, config_path: str) -> ReconfigureResult:
                 "then reconfigure"
             ) from e
         try:
-            node = start_kubelet(nd.path, nd.topology, config, None, None, nd.meta.name)
+            outcome = restart_kubelet(
+                nd.path, nd.topology, config, None, None, list(nd.pods.values()), nd.meta.name, nd.meta.kubelet_version
+            )
         except NodeStartError as e2:
             raise NodeStartError(f"the kubelet refuses to start with {config_path}: {e2.message}") from e2
         notes.append(
             f"the kubelet would refuse the old checkpoints ({e.message}); the node is drained, so they were "
             "deleted and the kubelet started with fresh state, as its remedy says"
         )
-    register_pods(node, list(nd.pods.values()))
-    nd.node = node
-    nd.start_error = None
+    notes.extend(apply_restart(nd, outcome))
     nd.set_config(config, data, source)
     return ReconfigureResult(notes)
 

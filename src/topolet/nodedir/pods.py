@@ -46,6 +46,9 @@ class StoredPod:
     reason: str = ""  # the kubelet's rejection reason (an admission error type)
     message: str = ""  # the kubelet's rejection message, without "Pod was rejected: "
     source: str = ""  # the file it was applied from
+    # where kubelet 1.36.2's restart bug hit the pod (moved, rejected at re-admission, memory
+    # counted twice: kubernetes#140989, #140906), as explain and describe say it
+    restart_note: str = ""
 
     @property
     def key(self) -> str:
@@ -196,7 +199,12 @@ def stored_pod_entry(sp: StoredPod) -> dict[str, Any]:
     return {
         "sequence": sp.sequence,
         "source": sp.source,
-        "admission": {"admitted": sp.admitted, "reason": sp.reason, "message": sp.message},
+        "admission": {
+            "admitted": sp.admitted,
+            "reason": sp.reason,
+            "message": sp.message,
+            **({"restartNote": sp.restart_note} if sp.restart_note else {}),
+        },
         "object": stored_pod_object(sp),
     }
 
@@ -375,6 +383,7 @@ def stored_pod_from_entry(entry: Any, where: str) -> StoredPod:
         reason=_str(adm.get("reason"), where, "admission.reason"),
         message=_str(adm.get("message"), where, "admission.message"),
         source=_str(entry.get("source"), where, "source"),
+        restart_note=_str(adm.get("restartNote"), where, "admission.restartNote"),
     )
 
 

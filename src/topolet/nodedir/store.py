@@ -17,11 +17,16 @@ all its files change together or none does)::
 (An older node directory keeps every pod inside ``pods.json``; it is read as it
 is and written in the new layout at its next change.)
 
-Loading a node is a kubelet restart: the configuration is checked, the
-checkpoints are restored (the kubelet's own refusals included: a policy that
-differs from the checkpoint, a corrupt or foreign file), and the running pods
-are re-registered with their existing assignments -- the checkpoint entries
-are authoritative; nothing is re-admitted. A command reads what it uses: the
+Loading a node starts its kubelet from the checkpoints: the configuration is
+checked, the checkpoints are restored (the kubelet's own refusals included: a
+policy that differs from the checkpoint, a corrupt or foreign file). The
+kubelet checkpoints every change, so with the files it wrote in place
+(``kubeletInputs`` in node.json) this is the kubelet going on: the running pods
+keep their assignments. A real kubelet restart (``node restart``, ``node
+reconfigure``, or checkpoint files deleted while pods run: a kubelet starting
+from empty state) re-admits the running pods one by one in creation order, as
+kubelet 1.36.2 does, its bugs included (:mod:`topolet.engine.restart`): a pod
+may move, leak CPUs or be rejected. A command reads what it uses: the
 kubelet starts when a command first needs it, and a pod's file is read when the
 pod is first used, so a one-pod change on a node with many pods costs one pod.
 """
@@ -53,6 +58,7 @@ from topolet.nodedir.podtable import (
 
 if TYPE_CHECKING:
     from topolet.engine.node import Node
+    from topolet.engine.restart import RestartResult
     from topolet.engine.result import AdmitResult
     from topolet.io.quota import ResourceQuota
     from topolet.model.kubelet_config import KubeletConfig
@@ -139,6 +145,10 @@ class NodeMeta:
     topology_source: str = ""
     config_source: str = ""
     kubelet_version: str = "1.36"  # the checkpoint formats the node's kubelet writes (1.36 or 1.37)
+    # a digest of what the running kubelet started from and wrote (configuration file, machine,
+    # checkpoint files): while unchanged, loading the node is the same kubelet going on; empty
+    # when the kubelet is down
+    kubelet_inputs: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -151,6 +161,8 @@ class NodeMeta:
         }
         if self.kubelet_version != "1.36":
             out["kubeletVersion"] = self.kubelet_version
+        if self.kubelet_inputs:
+            out["kubeletInputs"] = self.kubelet_inputs
         return out
 
     @staticmethod
@@ -173,7 +185,26 @@ class NodeMeta:
             next_sequence=seq,
             topology_source=str(d.get("topologySource") or ""),
             config_source=str(d.get("configSource") or ""),
+            kubelet_inputs=str(d.get("kubeletInputs") or ""),
         )
+
+
+def kubelet_inputs(config_bytes: bytes, topology: Topology, cpu_bytes: bytes | None, mem_bytes: bytes | None) -> str:
+    """A digest of a running kubelet's inputs and outputs: its configuration file, the machine and
+    the checkpoint files it wrote (anything changed behind its back makes the next load a start)."""
+    import hashlib
+
+    from topolet.model.topology_spec import topology_to_spec
+
+    h = hashlib.sha256(config_bytes)
+    for part in (
+        json.dumps(topology_to_spec(topology), sort_keys=True, default=str).encode(),
+        cpu_bytes or b"",
+        mem_bytes or b"",
+    ):
+        h.update(b"\0%d\0" % len(part))
+        h.update(part)
+    return h.hexdigest()
 
 
 def _json_bytes(data: Any) -> bytes:
@@ -191,7 +222,7 @@ def _index_bytes(index: list[list[Any]]) -> bytes:
 def node_checkpoint_bytes(node: Node, kubelet_version: str = "1.36") -> tuple[bytes, bytes]:
     """The ``cpu_manager_state`` and ``memory_manager_state`` files the node's kubelet writes:
     1.36's formats (V3/V2, or V2/V1 with the pod-level gate off), or 1.37's (CPU V4, memory V3)."""
-    from topolet.engine.restart import checkpoint_bytes
+    from topolet.io.kubelet_restart import checkpoint_bytes
 
     if kubelet_version == "1.36":
         return checkpoint_bytes(node)
@@ -452,16 +483,50 @@ class NodeDir:
             return
         self._started = True
         cpu_b, mem_b = self._checkpoint(CPU_STATE_FILE), self._checkpoint(MEMORY_STATE_FILE)
-        try:
-            node = start_kubelet(
-                self.path,
-                self.topology,
-                self.config,
-                cpu_b,
-                mem_b,
-                self.meta.name,
-                kubelet_version=self.meta.kubelet_version,
+        running = [r for r in self.pods.rows() if r.admitted]
+        if running and (cpu_b is None or mem_b is None):
+            # checkpoint files deleted while pods run: the kubelet starts from empty state and
+            # re-admits them (never shown silently unpinned)
+            try:
+                outcome = restart_kubelet(
+                    self.path,
+                    self.topology,
+                    self.config,
+                    cpu_b,
+                    mem_b,
+                    list(self.pods.values()),
+                    self.meta.name,
+                    self.meta.kubelet_version,
+                )
+            except NodeStartError as e:
+                self._start_error = e
+                if self.require_kubelet:
+                    raise
+                self.warn(f"the kubelet refuses to start on this node: {e.message}")
+                return
+            gone = [f for f, b in ((CPU_STATE_FILE, cpu_b), (MEMORY_STATE_FILE, mem_b)) if b is None]
+            self.warn(
+                f"the checkpoint file(s) {', '.join(gone)} were deleted while {len(running)} pod(s) run: the "
+                "kubelet started from empty state and re-admitted the running pods in creation order"
             )
+            for line in apply_restart(self, outcome):
+                self.warn(line)
+            return
+        try:
+            digest = self.meta.kubelet_inputs
+            if digest and digest == kubelet_inputs(self.config_bytes, self.topology, cpu_b, mem_b):
+                # the kubelet that wrote these checkpoints goes on (it validated them when it started)
+                node = resume_kubelet(self.path, self.topology, self.config, cpu_b, mem_b, self.meta.name)
+            else:
+                node = start_kubelet(
+                    self.path,
+                    self.topology,
+                    self.config,
+                    cpu_b,
+                    mem_b,
+                    self.meta.name,
+                    kubelet_version=self.meta.kubelet_version,
+                )
         except NodeStartError as e:
             self._start_error = e
             if self.require_kubelet:
@@ -542,6 +607,12 @@ class NodeDir:
             if self._file_bytes.get(name) != data:
                 files[name] = data
 
+        checkpoints: tuple[bytes, bytes] | None = None
+        if self._started:
+            self.meta.kubelet_inputs = ""
+            if self._node is not None:
+                checkpoints = node_checkpoint_bytes(self._node, self.meta.kubelet_version)
+                self.meta.kubelet_inputs = kubelet_inputs(self.config_bytes, self.topology, *checkpoints)
         put(NODE_FILE, _json_bytes(self.meta.to_dict()))
         put(OBJECTS_FILE, objects_bytes(self.namespaces, self.quotas))
         pods = self.pods
@@ -558,8 +629,8 @@ class NodeDir:
                 files[pod_file_name(uid)] = None
         if self._dirty_config:
             files[CONFIG_FILE] = self.config_bytes
-        if self._started and self._node is not None:
-            cpu, mem = node_checkpoint_bytes(self._node, self.meta.kubelet_version)
+        if checkpoints is not None:
+            cpu, mem = checkpoints
             for fname, data in ((CPU_STATE_FILE, cpu), (MEMORY_STATE_FILE, mem)):
                 if not _same_bytes(self.file(fname), data):
                     files[fname] = data
@@ -681,6 +752,102 @@ def start_kubelet(
         msg = _name_checkpoint(_fix_paths(str(e), d), d, cpu_bytes is not None, mem_bytes is not None)
         raise NodeStartError(msg) from e
     return node
+
+
+def resume_kubelet(
+    d: Path,
+    topology: Topology,
+    config: KubeletConfig,
+    cpu_bytes: bytes | None,
+    mem_bytes: bytes | None,
+    name: str = DEFAULT_NODE_NAME,
+) -> Node:
+    """The running kubelet, from the checkpoints it wrote (no start-up validation: it is not a new
+    kubelet; e.g. CPUs that 1.36.2 leaked at the last restart only stop the *next* restart)."""
+    from topolet.engine.errors import StartupError
+    from topolet.engine.restart import resume_node
+    from topolet.io.kubelet_restart import read_checkpoints
+
+    cp = read_checkpoints(config, cpu_bytes, mem_bytes, str(d))
+    if cp.cpu_error is not None:
+        raise NodeStartError(f"{d / CPU_STATE_FILE}: start cpu manager error: {cp.cpu_error}")
+    if cp.memory_error is not None:
+        raise NodeStartError(f"{d / MEMORY_STATE_FILE}: start memory manager error: {cp.memory_error}")
+    try:
+        return resume_node(topology, config, cp, name=name)
+    except StartupError as e:
+        raise NodeStartError(_fix_paths(str(e), d)) from e
+
+
+def restart_kubelet(
+    d: Path,
+    topology: Topology,
+    config: KubeletConfig,
+    cpu_bytes: bytes | None,
+    mem_bytes: bytes | None,
+    pods: list[StoredPod],
+    name: str = DEFAULT_NODE_NAME,
+    kubelet_version: str = "1.36",
+) -> RestartResult:
+    """A kubelet restart on the node directory's checkpoints (``None``: no file): the new kubelet
+    starts, then re-admits the running pods in creation order (kubelet 1.36.2, bugs included).
+
+    Raises :class:`NodeStartError` with the kubelet's message (this node's file paths).
+    """
+    from topolet.engine.errors import StartupError
+    from topolet.engine.restart import record_pods
+    from topolet.engine.startup import startup_checks
+    from topolet.io.kubelet_restart import restart_from_files
+
+    try:
+        startup_checks(config, topology, node_allocatable=False)
+    except StartupError as e:
+        raise NodeStartError(str(e)) from e
+    running = [sp.pod for sp in sorted(pods, key=lambda p: p.sequence) if sp.admitted]
+    try:
+        outcome = restart_from_files(
+            topology,
+            config,
+            cpu_bytes,
+            mem_bytes,
+            running,
+            directory=str(d),
+            name=name,
+            kubelet_version=kubelet_version,
+        )
+    except StartupError as e:
+        msg = _name_checkpoint(_fix_paths(str(e), d), d, cpu_bytes is not None, mem_bytes is not None)
+        raise NodeStartError(msg) from e
+    record_pods(outcome)
+    return outcome
+
+
+def apply_restart(nd: NodeDir, outcome: RestartResult) -> list[str]:
+    """Take a restart's outcome into the node directory: the new kubelet, the pods rejected at
+    re-admission (Failed, containers killed) and where 1.36.2's bug hit. Returns notes for the user."""
+    notes_by_pod = {n.pod: n for n in outcome.notes}
+    lines: list[str] = []
+    for r in outcome.pods:
+        sp = nd.pods.get(r.result.pod)
+        if sp is None:
+            continue
+        note = notes_by_pod.get(r.result.pod)
+        if not r.result.admitted:
+            sp.admitted, sp.reason, sp.message = False, r.result.reason, r.result.message
+        if note is not None:
+            sp.restart_note = note.describe()
+        elif not r.result.admitted:
+            sp.restart_note = (
+                f"rejected when the restarted kubelet re-admitted it ({r.result.reason}); it was set to Failed "
+                "and its containers killed"
+            )
+        else:
+            continue
+        lines.append(f"pod/{sp.pod.name}: {sp.restart_note}")
+        nd.pods[sp.key] = sp
+    nd.node = outcome.node
+    nd.start_error = None
+    return lines
 
 
 def remove_stale_state(node: Node, running: set[str]) -> list[str]:
@@ -987,6 +1154,7 @@ def init_node(
                     f"{d} holds an incomplete topolet node directory (no {NODE_FILE}); use --force to replace it"
                 )
             cpu, mem = node_checkpoint_bytes(node, kubelet_version)
+            meta.kubelet_inputs = kubelet_inputs(config_bytes, topology, cpu, mem)
             files: dict[str, bytes | None] = {
                 TOPOLOGY_FILE: topology_yaml(topology, topology_source),
                 CONFIG_FILE: config_bytes,

@@ -568,6 +568,8 @@ def describe_pod_renderables(nd: NodeDir, sp: StoredPod) -> list[RenderableType]
 def _pod_managers_section(nd: NodeDir, v: PodView) -> str:
     w = _W()
     w.w(0, "Resource Managers (topolet):")
+    if v.sp.restart_note:
+        w.w(1, f"Kubelet Restart:\t{v.sp.restart_note}")
     if not v.sp.admitted:
         w.w(1, f"Assignment:\t<none>: the kubelet rejected the pod ({v.sp.reason}); it holds no CPUs or memory")
         return w.text()
@@ -734,9 +736,41 @@ def describe_node_sections(nd: NodeDir) -> list[str]:
     if node is None:
         return sections
 
+    restart = _restart_section(nd)
+    if restart:
+        sections.append(restart)
     sections.append(_numa_section(nd))
     sections.append(_pods_section(nd, alloc))
     return sections
+
+
+def _restart_section(nd: NodeDir) -> str:
+    """Where kubelet 1.36.2's restart bug left the node (leaked CPUs, memory counted twice, pods
+    moved or rejected at re-admission) and whether the next restart would stop."""
+    from topolet.engine.restart import FIXED_IN, ISSUE_CPU, leaked_cpus, next_restart_refusal
+
+    node = nd.node
+    assert node is not None
+    leaked = leaked_cpus(node)
+    refusal = next_restart_refusal(node)
+    hit = [sp for sp in nd.pods.values() if sp.restart_note]
+    if not (leaked or refusal or hit):
+        return ""
+    w = _W()
+    w.w(0, "Kubelet Restarts (topolet):")
+    if leaked:
+        w.w(
+            1,
+            f"Leaked CPUs:\t{_cpus(leaked)} ({_count(leaked)}): in no pool and no assignment: kubelet 1.36 moved a pod "
+            f"with pod-level resources at a restart and never gave its old CPUs back ({ISSUE_CPU}, fixed in "
+            f"{FIXED_IN})",
+        )
+    for sp in hit:
+        w.w(1, f"pod/{sp.pod.name}:\t{sp.restart_note}")
+    if refusal:
+        w.w(1, f"Next Kubelet Restart:\trefused: {refusal}")
+        w.w(1, "\t(drain the node first: the kubelet's remedy deletes the checkpoint files)")
+    return w.text()
 
 
 def _numa_section(nd: NodeDir) -> str:

@@ -8,8 +8,7 @@ The runner is pure given the parsed documents; reading files is done by
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -19,10 +18,12 @@ import yaml
 from topolet.engine.errors import StartupError
 from topolet.engine.node import ADMISSION_MODES, ADMISSION_RESOURCE_MANAGERS, Node, NodeError
 from topolet.engine.nodestatus import DEFAULT_NODE_NAME
+from topolet.engine.result import AdmitResult
 from topolet.io import yamlio
 from topolet.model.cpuset import CPUSetError, format_bits, parse_bits
 from topolet.model.kubelet_config import KubeletConfig, KubeletConfigError, load_kubelet_config
 from topolet.model.manifest import ManifestError, admit_to_api, pods_from_object
+from topolet.model.pod import Pod
 from topolet.model.quantity import QuantityError, format_bytes, parse_bytes
 from topolet.model.topology import Topology, TopologyError
 from topolet.model.topology_spec import TopologySpecError, topology_from_spec
@@ -185,15 +186,21 @@ def _run(sc: Scenario, res: ScenarioResult) -> None:
         if action == "admit":
             body = _require_mapping(step["admit"], f"spec.steps[{i}].admit")
             label += f" {(body.get('metadata') or {}).get('name', '?')})"
+            if state.down is not None:
+                res.failures.append(Failure(sc.file, sc.name, label, "admit", "a running kubelet", state.down))
+                return
             _step_admit(state, body, expect, res, sc, label, i)
         elif action == "delete":
             body = _require_mapping(step["delete"], f"spec.steps[{i}].delete")
             label += f" {body.get('pod', '?')})"
+            if state.down is not None:
+                res.failures.append(Failure(sc.file, sc.name, label, "delete", "a running kubelet", state.down))
+                return
             _step_delete(state, body, expect, res, sc, label, i)
         else:
             label += ")"
             if not _step_restart(state, step["restart"] or {}, expect, res, sc, label, i):
-                return
+                continue
         _check_node(state.node, expect, res, sc, label)
 
 
@@ -213,6 +220,16 @@ class _RunState:
     node: Node
     topology: Topology
     config: KubeletConfig
+    # the kubelet is down after a refused start (its error); the pods run on unmanaged and the
+    # checkpoint files stay as they were
+    down: str | None = None
+    running: list[Pod] = field(default_factory=list)  # while down: the pods that run, in creation order
+    files: tuple[bytes, bytes] | None = None  # while down: the checkpoint files on disk
+    admits: int = 0  # admit steps so far
+
+    def admit(self, node: Node, pod: Pod) -> AdmitResult:
+        """The kubelet's admission of one pod on ``node`` (at a step and at a restart)."""
+        return node.admit(pod)
 
 
 def _step_admit(
@@ -228,10 +245,13 @@ def _step_admit(
     obj.setdefault("apiVersion", "v1")
     obj.setdefault("kind", "Pod")
     md = dict(obj.get("metadata") or {})
+    st.admits += 1
     if not md.get("uid"):
         # the API server gives every pod it creates a new UID: a pod re-created under the
-        # same name is another pod to the kubelet (its managers key state by UID)
-        md["uid"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"topolet:{sc.file}:{sc.name}:step{i}"))
+        # same name is another pod to the kubelet (its managers key state by UID). Spelled as
+        # the conformance oracle did ("pod-<n>-<name>", n counting the admit steps): the UIDs
+        # show in checkpoint errors and order the checkpoint entries
+        md["uid"] = f"pod-{st.admits}-{md.get('name', '')}"
     obj["metadata"] = md
     try:
         pods = pods_from_object(obj, f"spec.steps[{i}].admit", st.node.gates)
@@ -253,10 +273,27 @@ def _step_admit(
         result = None
     else:
         try:
-            result = st.node.admit(stored)
+            result = st.admit(st.node, stored)
         except NodeError as e:
             raise ScenarioError(f"spec.steps[{i}].admit: {e}") from e
         admitted, reason, message = result.admitted, result.reason, result.message
+    if result is None:
+        if "admitted" in expect and bool(expect["admitted"]) != admitted:
+            fail("admitted", expect["admitted"], f"{admitted} ({reason}: {message})")
+            return
+        if "reason" in expect and expect["reason"] != reason:
+            fail("reason", expect["reason"], f"{reason} ({message})")
+        if "messageContains" in expect and str(expect["messageContains"]) not in message:
+            fail("messageContains", repr(expect["messageContains"]), repr(message))
+        return
+    _check_admit_expect(expect, result, fail, f"spec.steps[{i}].expect")
+
+
+def _check_admit_expect(
+    expect: dict[str, Any], result: AdmitResult, fail: Callable[[str, object, object], None], where: str
+) -> None:
+    """The keys of an admit expect against one pod's verdict and allocations."""
+    admitted, reason, message = result.admitted, result.reason, result.message
     if "admitted" in expect and bool(expect["admitted"]) != admitted:
         fail("admitted", expect["admitted"], admitted if admitted else f"{admitted} ({reason}: {message})")
         return
@@ -264,7 +301,7 @@ def _step_admit(
         fail("reason", expect["reason"], f"{reason} ({message})")
     if "messageContains" in expect and str(expect["messageContains"]) not in message:
         fail("messageContains", repr(expect["messageContains"]), repr(message))
-    if result is None or not result.admitted:
+    if not result.admitted:
         return
     if "podCpus" in expect:
         want = _cpus(expect["podCpus"], "podCpus")
@@ -272,7 +309,7 @@ def _step_admit(
             fail("podCpus", _fmt(want), _fmt(result.pod_cpus))
     containers = expect.get("containers") or {}
     if not isinstance(containers, dict):
-        raise ScenarioError(f"spec.steps[{i}].expect.containers: must be a mapping")
+        raise ScenarioError(f"{where}.containers: must be a mapping")
     for cname, cexp in containers.items():
         got = result.container(str(cname))
         if got is None:
@@ -321,29 +358,67 @@ def _step_restart(
     label: str,
     i: int,
 ) -> bool:
-    """Checkpoint the managers' state and start a new kubelet from it."""
-    from topolet.engine.restart import restart_node
+    """Stop the kubelet and start a new one on its checkpoint files (FORMAT.md "restart").
+
+    Returns False when the new kubelet refused to start (the node is then down)."""
+    from topolet.engine.restart import record_pods
+    from topolet.io.kubelet_restart import checkpoint_bytes, restart_from_files
 
     body = _require_mapping(body, f"spec.steps[{i}].restart")
-    config = st.config
+    unknown = sorted(set(body) - {"kubelet", "topology"})
+    if unknown:
+        raise ScenarioError(f"spec.steps[{i}].restart: unknown key(s) {', '.join(map(str, unknown))}")
+    config, topology = st.config, st.topology
     if body.get("kubelet") is not None:
         try:
             config = load_kubelet_config(body["kubelet"], f"spec.steps[{i}].restart.kubelet")
         except (KubeletConfigError, QuantityError) as e:
             raise ScenarioError(str(e)) from e
+    if body.get("topology") is not None:
+        try:
+            topology = topology_from_spec(body["topology"], f"spec.steps[{i}].restart.topology")
+        except (TopologySpecError, TopologyError, QuantityError) as e:
+            raise ScenarioError(str(e)) from e
+    # from now on, as at this start (even a refused one)
+    st.config, st.topology = config, topology
+    if st.down is None:
+        running = [rec.pod for rec in st.node.pods.values() if rec.result.admitted]
+        files = checkpoint_bytes(st.node)
+    else:
+        assert st.files is not None
+        running, files = st.running, st.files
     try:
-        st.node = restart_node(st.node, config)
-        st.config = config
+        outcome = restart_from_files(
+            topology, config, files[0], files[1], running, st.admit, admission=st.node.admission, name=st.node.name
+        )
     except StartupError as e:
+        st.down, st.running, st.files = str(e), running, files
         want = expect.get("error")
         if want is None:
             res.failures.append(Failure(sc.file, sc.name, label, "restart", "a running kubelet", str(e)))
         elif str(want) not in str(e):
             res.failures.append(Failure(sc.file, sc.name, label, "error", repr(str(want)), repr(str(e))))
         return False
+    st.down, st.running, st.files = None, [], None
+    record_pods(outcome)
+    st.node = outcome.node
     if expect.get("error") is not None:
         res.failures.append(Failure(sc.file, sc.name, label, "error", repr(expect["error"]), "the kubelet started"))
         return False
+    pods = expect.get("pods") or {}
+    if not isinstance(pods, dict):
+        raise ScenarioError(f"spec.steps[{i}].expect.pods: must be a mapping")
+    for pname, pexp in pods.items():
+        pexp = _require_mapping(pexp or {}, f"spec.steps[{i}].expect.pods.{pname}")
+        readmitted = outcome.readmission(str(pname))
+
+        def fail(check: str, want: object, got: object, pname: object = pname) -> None:
+            res.failures.append(Failure(sc.file, sc.name, label, f"pods.{pname}.{check}", str(want), str(got)))
+
+        if readmitted is None:
+            fail("pod", "a pod running before the restart", "no such pod")
+            continue
+        _check_admit_expect(pexp, readmitted.result, fail, f"spec.steps[{i}].expect.pods.{pname}")
     return True
 
 

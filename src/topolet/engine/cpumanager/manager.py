@@ -26,7 +26,7 @@ class CPUPolicy(Protocol):
 class CPUManager:
     name = "cpu"
 
-    __slots__ = ("policy", "state")
+    __slots__ = ("policy", "state", "written")
 
     def __init__(
         self,
@@ -37,6 +37,9 @@ class CPUManager:
     ) -> None:
         self.policy = policy
         self.state = state
+        # whether this kubelet wrote the checkpoint file (every state change is stored at once;
+        # a first start creates the file): the file then has this kubelet's format
+        self.written = not restored
         if restored and state.policy_name != policy.name:
             raise StartupError(
                 f"start {self.name} manager error: could not restore state from checkpoint: "
@@ -57,10 +60,25 @@ class CPUManager:
         return self.policy.get_pod_topology_hints(self.state, pod)
 
     def allocate(self, pod: Pod, container: Container) -> None:
-        self.policy.allocate(self.state, pod, container)
+        s = self.state
+        before = s.get_cpuset(pod.uid, container.name)
+        try:
+            self.policy.allocate(s, pod, container)
+        finally:
+            if before is None and s.get_cpuset(pod.uid, container.name) is not None:
+                self.written = True
 
     def allocate_pod(self, pod: Pod) -> None:
-        self.policy.allocate_pod(self.state, pod)
+        s = self.state
+        before = s.pod_assignments.get(pod.uid)
+        try:
+            self.policy.allocate_pod(s, pod)
+        finally:
+            after = s.pod_assignments.get(pod.uid)
+            if after is not None and after != before:
+                self.written = True
 
     def remove_container(self, pod_uid: str, container: str) -> None:
+        if self.state.get_cpuset(pod_uid, container) is not None:
+            self.written = True
         self.policy.remove_container(self.state, pod_uid, container)

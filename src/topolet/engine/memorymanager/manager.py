@@ -26,7 +26,7 @@ class MemoryPolicy(Protocol):
 class MemoryManager:
     name = "memory"
 
-    __slots__ = ("policy", "state")
+    __slots__ = ("policy", "state", "written")
 
     def __init__(
         self,
@@ -37,6 +37,8 @@ class MemoryManager:
     ) -> None:
         self.policy = policy
         self.state = state
+        # whether this kubelet wrote the checkpoint file (see CPUManager.written)
+        self.written = not restored
         if restored and state.policy_name != policy.name:
             raise StartupError(
                 f"start {self.name} manager error: could not restore state from checkpoint: "
@@ -57,10 +59,22 @@ class MemoryManager:
         return self.policy.get_pod_topology_hints(self.state, pod)
 
     def allocate(self, pod: Pod, container: Container) -> None:
-        self.policy.allocate(self.state, pod, container)
+        s = self.state
+        before = container.name in s.assignments.get(pod.uid, {})
+        try:
+            self.policy.allocate(s, pod, container)
+        finally:
+            if not before and container.name in s.assignments.get(pod.uid, {}):
+                self.written = True
 
     def allocate_pod(self, pod: Pod) -> None:
-        self.policy.allocate_pod(self.state, pod)
+        s = self.state
+        before = s.pod_assignments.get(pod.uid)
+        try:
+            self.policy.allocate_pod(s, pod)
+        finally:
+            if s.pod_assignments.get(pod.uid) is not before:
+                self.written = True
 
     def add_container(self, pod: Pod, container: Container) -> None:
         """``AddContainer``: a container starts. Every init container before it has run to
@@ -71,7 +85,10 @@ class MemoryManager:
                 break
             if ic.is_restartable:
                 continue
-            self.policy.remove_container(self.state, pod.uid, ic.name)
+            self.remove_container(pod.uid, ic.name)
 
     def remove_container(self, pod_uid: str, container: str) -> None:
-        self.policy.remove_container(self.state, pod_uid, container)
+        s = self.state
+        if container in s.assignments.get(pod_uid, {}) or pod_uid in s.pod_assignments:
+            self.written = True
+        self.policy.remove_container(s, pod_uid, container)

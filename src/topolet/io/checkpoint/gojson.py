@@ -525,8 +525,14 @@ class _Decoder:
             out = {} if cur is None else cur
             assert t.key is not None and t.elem is not None
             for key, item in jv.pairs:
-                elem = self.value(t.elem, item, t.elem.zero())
                 k = _go_str(key)
+                # encoding/json names the map key in the error's field path (Go >= 1.24), as the
+                # real kubelet 1.36.2 does (conformance/restart/gate-plrm.yaml)
+                self.stack.append(k)
+                try:
+                    elem = self.value(t.elem, item, t.elem.zero())
+                finally:
+                    self.stack.pop()
                 if t.key.kind == "int":
                     if not _INT_RE.fullmatch(k) or not INT64_MIN <= int(k) <= INT64_MAX:
                         self.save(_TypeError(f"number {k}", t.key.name))
