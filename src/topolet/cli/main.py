@@ -114,6 +114,19 @@ def _quiet_interrupt() -> None:
         atexit.register(_close_quietly)
 
 
+def _interrupt(_signum: int, _frame: Any) -> None:
+    """Ctrl-C while a command runs: quiet first, then KeyboardInterrupt.
+
+    Logging is silenced before the exception unwinds the command, because the unwinding itself
+    (closing a Dask cluster whose workers are mid-task, say) logs errors from other threads.
+    """
+    import logging
+
+    logging.disable(logging.CRITICAL)
+    sys.unraisablehook = lambda _u: None
+    raise KeyboardInterrupt
+
+
 def _make_app() -> Any:
     import importlib
 
@@ -273,7 +286,7 @@ def main() -> None:
             # as a kubectl plugin (kubectl-topolet), usage lines say "kubectl topolet"
             prog = "kubectl topolet" if Path(sys.argv[0]).name == "kubectl-topolet" else None
             app = __getattr__("app")
-            signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C is now KeyboardInterrupt, handled
+            signal.signal(signal.SIGINT, _interrupt)  # Ctrl-C is now KeyboardInterrupt, handled
             code = app(prog_name=prog)
         finally:
             signal.signal(signal.SIGINT, _exit_on_sigint)  # finishing: a Ctrl-C now ends at once, quietly
