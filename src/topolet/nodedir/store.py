@@ -194,11 +194,11 @@ def kubelet_inputs(config_bytes: bytes, topology: Topology, cpu_bytes: bytes | N
     the checkpoint files it wrote (anything changed behind its back makes the next load a start)."""
     import hashlib
 
-    from topolet.model.topology_spec import topology_to_spec
+    from topolet.nodedir.topology_file import explicit_spec
 
     h = hashlib.sha256(config_bytes)
     for part in (
-        json.dumps(topology_to_spec(topology), sort_keys=True, default=str).encode(),
+        json.dumps(explicit_spec(topology), sort_keys=True, default=str).encode(),
         cpu_bytes or b"",
         mem_bytes or b"",
     ):
@@ -914,13 +914,18 @@ def read_config(d: Path) -> tuple[KubeletConfig, bytes]:
 def read_topology(d: Path) -> Topology:
     from topolet.model.quantity import QuantityError
     from topolet.model.topology import TopologyError
-    from topolet.model.topology_spec import TopologySpecError, topology_from_spec
+    from topolet.nodedir.topology_file import plain_topology
 
     p = d / TOPOLOGY_FILE
     data = read_bytes_or_none(p)
     if data is None:
         raise NodeDirError(f"{p}: missing (the node directory is incomplete)")
     spec = _parse_mapping(data, p)
+    fast = plain_topology(spec)  # the file as node init wrote it: no validating model needed
+    if fast is not None:
+        return fast
+    from topolet.model.topology_spec import TopologySpecError, topology_from_spec
+
     try:
         return topology_from_spec(spec, str(p))
     except RecursionError as e:
