@@ -112,14 +112,13 @@ def install() -> None:
                         )
                     except Exception:
                         raise _Fallback from None
-            elif kind == "path":
-                if type(value) is str or isinstance(value, PurePath):
-                    info = self.parameter_info
-                    path_type = info.path_type if info.path_type is not None else self._leaf
-                    try:
-                        return coerce_cli_path(value, info, path_type=path_type, param=param, ctx=ctx)
-                    except Exception:
-                        raise _Fallback from None
+            elif kind == "path" and (type(value) is str or isinstance(value, PurePath)):
+                info = self.parameter_info
+                path_type = info.path_type if info.path_type is not None else self._leaf
+                try:
+                    return coerce_cli_path(value, info, path_type=path_type, param=param, ctx=ctx)
+                except Exception:
+                    raise _Fallback from None
             raise _Fallback
 
         def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
@@ -144,4 +143,3 @@ def install() -> None:
         return original(descriptor)
 
     core.build_runtime_param = build_runtime_param  # type: ignore[attr-defined]
-

@@ -535,12 +535,38 @@ class NodeDir:
 
         Returns the stale UIDs.
         """
+        from topolet.nodedir.podtable import usage_from_summary, usage_summary
+
         running: set[str] = set()
+        plr = node.pod_level_resources
         for r in self.pods.rows():
-            if r.admitted:
-                running.add(r.uid)
-                node.register_running(*pod_record_parts(node, self.pods[r.key]))
+            if not r.admitted:
+                continue
+            running.add(r.uid)
+            usage = usage_from_summary(r.usage, plr)
+            if usage is None:  # no summary (an older index): read the pod, and keep its summary
+                sp = self.pods[r.key]
+                node.register_running(*pod_record_parts(node, sp))
+                r.usage = usage_summary(sp.pod)
+            else:  # the pod's file is read when the pod is used
+                node.register_running_summary(r.key, r.uid, *usage, load=self._pod_loader(node, r.key, usage))
         return remove_stale_state(node, running)
+
+    def _pod_loader(
+        self, node: Node, key: str, usage: tuple[dict[str, int], list[tuple[str, str, int]]]
+    ) -> Callable[[], tuple[Pod, AdmitResult]]:
+        def load() -> tuple[Pod, AdmitResult]:
+            from topolet.engine.admission import pod_port_keys, pod_request_amounts
+
+            sp = self.pods[key]
+            if (pod_request_amounts(sp.pod, node.pod_level_resources), pod_port_keys(sp.pod)) != usage:
+                raise NodeDirError(
+                    f"{self.file(pod_file_name(sp.pod.uid))}: pod {key}'s requests or host ports do not match "
+                    f"{self.file(PODS_FILE)}'s index (the node directory is damaged)"
+                )
+            return pod_record_parts(node, sp)
+
+        return load
 
     def _remove_stale(self, stale: list[str], cpu_b: bytes | None, mem_b: bytes | None) -> None:
         """The kubelet's removeStaleState removes the entries and writes its checkpoints: so does topolet."""
