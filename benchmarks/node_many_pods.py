@@ -85,13 +85,13 @@ def main() -> None:
     ap.add_argument("--no-bytecode-cache", action="store_true", help="compile every module in every run")
     a = ap.parse_args()
     sizes = [int(s) for s in a.sizes.split(",")]
-    print(f"{'pods':>6}  {'command':<22} {'wall median':>12} {'CPU median':>11}")
     with tempfile.TemporaryDirectory() as tmp:
         from cli_startup import child_env
 
         ENV.clear()
         ENV.update(child_env(tmp, not a.no_bytecode_cache))
         print("bytecode cache:", "none (every module compiled in every run)" if a.no_bytecode_cache else "yes")
+        print(f"{'pods':>6}  {'command':<22} {'wall median':>12} {'CPU median':>11}")
         cfg = Path(tmp) / "kubelet-config.yaml"
         cfg.write_text(CONFIG)
         newpod = Path(tmp) / "new.json"

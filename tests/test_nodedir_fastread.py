@@ -77,7 +77,7 @@ def damaged_specs(draw: st.DrawFn) -> dict[str, Any]:
     for _ in range(draw(st.integers(0, 3))):
         what = draw(st.sampled_from(["cpu", "node", "top", "drop"]))
         if what == "top":
-            spec[draw(st.sampled_from(["cpus", "numaNodes", "preset", "extra"]))] = draw(ODD_VALUES)
+            spec[draw(st.sampled_from(["cpus", "numaNodes", "preset", "extra"]))] = copy.deepcopy(draw(ODD_VALUES))
             continue
         group = spec.get("cpus" if what == "cpu" else "numaNodes")
         if not isinstance(group, list) or not group:
@@ -86,7 +86,7 @@ def damaged_specs(draw: st.DrawFn) -> dict[str, Any]:
         if what == "drop":
             del group[i]
         elif isinstance(group[i], dict):
-            group[i][draw(KEYS)] = draw(ODD_VALUES)
+            group[i][draw(KEYS)] = copy.deepcopy(draw(ODD_VALUES))
     return spec
 
 
