@@ -16,7 +16,7 @@ the median wall and CPU times are printed:
 
 The children write and use a bytecode cache in the temporary directory (an
 installed topolet has its ``.pyc`` files; see ``benchmarks/cli_startup.py``);
-``--no-bytecode-cache`` compiles every module in every run instead.
+``--no-bytecode-cache`` compiles topolet's modules in every run instead.
 
     python benchmarks/node_many_pods.py [--sizes 100,1000,10000] [--runs 3] [--no-bytecode-cache]
 """
@@ -82,7 +82,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="100,1000,10000")
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--no-bytecode-cache", action="store_true", help="compile every module in every run")
+    ap.add_argument("--no-bytecode-cache", action="store_true", help="compile topolet's modules in every run")
     a = ap.parse_args()
     sizes = [int(s) for s in a.sizes.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
@@ -90,7 +90,7 @@ def main() -> None:
 
         ENV.clear()
         ENV.update(child_env(tmp, not a.no_bytecode_cache))
-        print("bytecode cache:", "none (every module compiled in every run)" if a.no_bytecode_cache else "yes")
+        print("bytecode cache:", "none for topolet (compiled in every run)" if a.no_bytecode_cache else "yes")
         print(f"{'pods':>6}  {'command':<22} {'wall median':>12} {'CPU median':>11}")
         cfg = Path(tmp) / "kubelet-config.yaml"
         cfg.write_text(CONFIG)
