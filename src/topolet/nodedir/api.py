@@ -41,6 +41,7 @@ from topolet.nodedir.store import (
 
 if TYPE_CHECKING:  # the manifest readers (pydantic models) are imported by the commands that read manifests
     from topolet.io.inputs import LoadedObject
+    from topolet.model.kubelet_config import KubeletConfig
 
 
 UPDATABLE_POD_SPEC_FIELDS = ",".join(
@@ -434,7 +435,7 @@ def reconfigure(nd: NodeDir, config_path: str) -> ReconfigureResult:
     to drain first. On a drained node the checkpoints are deleted (the kubelet's
     remedy) and the kubelet starts fresh.
     """
-    from topolet.io.inputs import InputError, load_kubelet_config_file, read_text
+    from topolet.io.inputs import InputError, load_kubelet_config_file, read_text, refusal_message
 
     try:
         config = load_kubelet_config_file(config_path)
@@ -456,7 +457,7 @@ def reconfigure(nd: NodeDir, config_path: str) -> ReconfigureResult:
         running = [sp for sp in nd.pods.values() if sp.admitted]
         if running:
             raise NodeStartError(
-                f"the kubelet would refuse to start with {config_path}: {e.message}\n"
+                f"the kubelet would refuse to start with {config_path}: {_field_of(e, config)}{e.message}\n"
                 f"{len(running)} pod(s) are running on the node: drain it first ({program_name()} node drain), "
                 "then reconfigure"
             ) from e
@@ -465,7 +466,7 @@ def reconfigure(nd: NodeDir, config_path: str) -> ReconfigureResult:
                 nd.path, nd.topology, config, None, None, list(nd.pods.values()), nd.meta.name, nd.meta.kubelet_version
             )
         except NodeStartError as e2:
-            raise NodeStartError(f"the kubelet refuses to start with {config_path}: {e2.message}") from e2
+            raise NodeStartError(refusal_message(config_path, config, e2.__cause__ or e2)) from e2
         notes.append(
             f"the kubelet would refuse the old checkpoints ({e.message}); the node is drained, so they were "
             "deleted and the kubelet started with fresh state, as its remedy says"
@@ -473,6 +474,14 @@ def reconfigure(nd: NodeDir, config_path: str) -> ReconfigureResult:
     notes.extend(apply_restart(nd, outcome))
     nd.set_config(config, data, source)
     return ReconfigureResult(notes)
+
+
+def _field_of(e: NodeStartError, config: KubeletConfig) -> str:
+    from topolet.io.inputs import refusal_field
+
+    cause = e.__cause__
+    where = refusal_field(str(cause), config, getattr(cause, "stage", None)) if cause is not None else None
+    return f"{where}: " if where else ""
 
 
 def _read_opt(p: Path) -> bytes | None:
