@@ -277,15 +277,28 @@ def test_root_help_imports_no_command_module() -> None:
     assert _top(mods, HEAVY) == []
     assert _top(mods, HEAVY_TOPOLET) == []
     assert [
-        m for m in mods if m.startswith("topolet.cli.") and m not in ("topolet.cli.main", "topolet.cli.exits")
+        m
+        for m in mods
+        if m.startswith("topolet.cli.") and m not in ("topolet.cli.main", "topolet.cli.exits", "topolet.cli.fastparams")
     ] == []
 
 
 def test_get_pods_imports_neither_the_engine_nor_rich(node: str) -> None:
     mods = _modules_after(["get", "pods", "--node", node])
-    assert _top(mods, ("rich", "dask", "distributed", "matplotlib", "pyarrow", "yaml")) == []
+    assert _top(mods, ("rich", "dask", "distributed", "matplotlib", "pyarrow", "yaml", "pydantic")) == []
     assert _top(mods, ("topolet.engine.node", "topolet.fleet", "topolet.explain", "topolet.model.manifest")) == []
     assert _top(mods, ("topolet.io.checkpoint", "topolet.io.inputs", "topolet.cli.predict_cmds")) == []
+
+
+def test_node_commands_read_the_node_without_pydantic(node: str) -> None:
+    """typer's parameters, the node's topology.yaml and its pods need no validating model (item 10)."""
+    for args in (
+        ["describe", "pod", "tightly-coupled-database"],
+        ["get", "pods", "-o", "wide"],
+        ["delete", "pod", "x"],
+    ):
+        mods = _modules_after([*args, "--node", node])
+        assert _top(mods, ("pydantic", "topolet.model.manifest", "topolet.model.topology_spec")) == [], args
 
 
 def test_predict_imports_no_fleet_explain_or_plotting() -> None:

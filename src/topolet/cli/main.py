@@ -134,8 +134,9 @@ def _make_app() -> Any:
     from typer import _click
     from typer.core import TyperGroup
 
-    from topolet.cli import exits
+    from topolet.cli import exits, fastparams
 
+    fastparams.install()  # plain parameters without pydantic (typer's own adapter for anything else)
     loaded: dict[str, Any] = {}
 
     def _module_group(module: str) -> Any:

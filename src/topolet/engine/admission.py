@@ -279,19 +279,27 @@ class NodeUsage:
     def update(self, pod: Pod, pod_level_resources: bool, sign: int = 1, amounts: dict[str, int] | None = None) -> None:
         """``NodeInfo.update``: add (sign 1) or remove (sign -1) a pod (``amounts``: its
         :func:`pod_request_amounts`, when the caller has them)."""
-        self.pods += sign
         if amounts is None:
             amounts = pod_request_amounts(pod, pod_level_resources)
+        self.add(amounts, pod_port_keys(pod), sign)
+
+    def add(self, amounts: dict[str, int], ports: Iterable[tuple[str, str, int]], sign: int = 1) -> None:
+        """Add (sign 1) or remove (sign -1) a pod given by its request amounts and :func:`pod_port_keys`."""
+        self.pods += sign
         for k, v in amounts.items():
             if k in (CPU, MEMORY, EPHEMERAL_STORAGE) or _is_scalar(k):
                 self.requested[k] = self.requested.get(k, 0) + sign * v
-        for hp in pod.host_ports():
-            key = hp.sanitized()
+        for key in ports:
             n = self.ports.get(key, 0) + sign
             if n > 0:
                 self.ports[key] = n
             else:
                 self.ports.pop(key, None)
+
+
+def pod_port_keys(pod: Pod) -> list[tuple[str, str, int]]:
+    """The host ports a pod uses, as ``NodeInfo`` counts them (sanitized ip, protocol, port)."""
+    return [hp.sanitized() for hp in pod.host_ports()]
 
 
 def node_usage(pods: Iterable[Pod], pod_level_resources: bool) -> NodeUsage:

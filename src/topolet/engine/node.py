@@ -8,6 +8,7 @@ start; ``node.admit(pod)`` returns an :class:`AdmitResult`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from topolet.engine.admission import (
@@ -19,6 +20,7 @@ from topolet.engine.admission import (
     check_pod_features,
     check_predicates,
     is_critical,
+    pod_port_keys,
     pod_request_amounts,
     predicate_admit,
 )
@@ -93,6 +95,48 @@ class PodRecord:
     result: AdmitResult
 
 
+class LazyPodRecord:
+    """A running pod registered by what the fit check counts of it (its request amounts and host
+    ports, as :func:`pod_request_amounts` and :func:`pod_port_keys` give them); ``load()`` gives
+    the pod and its result (a :class:`PodRecord`) on first use of :attr:`pod` or :attr:`result`.
+
+    For a caller that keeps this summary with the pod (a node directory's index): starting a
+    kubelet for one admission does not need every pod. Admission decisions are the same as with
+    the pods themselves (the counts are the same); the result is built when first used.
+    """
+
+    __slots__ = ("_load", "_rec", "amounts", "key", "ports", "uid")
+
+    def __init__(
+        self,
+        key: str,
+        uid: str,
+        amounts: dict[str, int],
+        ports: list[tuple[str, str, int]],
+        load: Callable[[], PodRecord],
+    ) -> None:
+        self.key, self.uid, self.amounts, self.ports = key, uid, amounts, ports
+        self._load = load
+        self._rec: PodRecord | None = None
+
+    def record(self) -> PodRecord:
+        if self._rec is None:
+            self._rec = self._load()
+        return self._rec
+
+    @property
+    def loaded(self) -> bool:
+        return self._rec is not None
+
+    @property
+    def pod(self) -> Pod:
+        return self.record().pod
+
+    @property
+    def result(self) -> AdmitResult:
+        return self.record().result
+
+
 class PodTable(dict[str, PodRecord]):
     """The node's pods by key; every change keeps ``usage`` (the fit check's ``NodeInfo``) in step,
     whoever makes it (admission, deletion, or a caller re-registering restored pods)."""
@@ -101,14 +145,15 @@ class PodTable(dict[str, PodRecord]):
         super().__init__()
         self._usage = usage
         self._plr = pod_level_resources
-        self._counted: dict[str, tuple[Pod, dict[str, int]]] = {}  # counted pods and their request amounts
+        # counted pods: their request amounts and host ports
+        self._counted: dict[str, tuple[dict[str, int], list[tuple[str, str, int]]]] = {}
         for k, v in (items or {}).items():
             self[k] = v
 
     def _uncount(self, key: str) -> None:
         counted = self._counted.pop(key, None)
         if counted is not None:
-            self._usage.update(counted[0], self._plr, -1, amounts=counted[1])
+            self._usage.add(counted[0], counted[1], -1)
 
     def __setitem__(self, key: str, rec: PodRecord) -> None:
         self.put(key, rec)
@@ -117,11 +162,15 @@ class PodTable(dict[str, PodRecord]):
         """Set ``key`` (``amounts``: the pod's request amounts, when the caller has them)."""
         self._uncount(key)
         super().__setitem__(key, rec)
-        if rec.result.admitted:
+        if isinstance(rec, LazyPodRecord) and not rec.loaded:  # a running pod, by its summary
+            self._counted[key] = (rec.amounts, rec.ports)
+            self._usage.add(rec.amounts, rec.ports)
+        elif rec.result.admitted:
             if amounts is None:
                 amounts = pod_request_amounts(rec.pod, self._plr)
-            self._counted[key] = (rec.pod, amounts)
-            self._usage.update(rec.pod, self._plr, amounts=amounts)
+            ports = pod_port_keys(rec.pod)
+            self._counted[key] = (amounts, ports)
+            self._usage.add(amounts, ports)
 
     def __delitem__(self, key: str) -> None:
         super().__delitem__(key)
@@ -340,6 +389,23 @@ class Node:
     def register_running(self, pod: Pod, result: AdmitResult) -> None:
         """Record a pod that runs already (restored from checkpoints): it counts as active."""
         self.pods[pod.key] = PodRecord(pod, result)
+
+    def register_running_summary(
+        self,
+        key: str,
+        uid: str,
+        amounts: dict[str, int],
+        ports: list[tuple[str, str, int]],
+        load: Callable[[], tuple[Pod, AdmitResult]],
+    ) -> None:
+        """:meth:`register_running` for a pod given by its request amounts and host ports (what the
+        fit check counts, exactly as :func:`pod_request_amounts` and :func:`pod_port_keys` give
+        them under this node's gates); ``load()`` gives the pod and its result when first used."""
+
+        def record() -> PodRecord:
+            return PodRecord(*load())
+
+        self._pods.put(key, LazyPodRecord(key, uid, dict(amounts), list(ports), record))  # type: ignore[arg-type]
 
     def check_fit(self, pod: Pod) -> Rejection | None:
         """The node-fit predicates alone, against the active pods (no allocation, no change)."""

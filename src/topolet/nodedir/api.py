@@ -19,24 +19,11 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from topolet.engine.admission import PREEMPT_MESSAGE, PREEMPT_REASON
-from topolet.io import yamlio
-from topolet.io.inputs import (
-    InputError,
-    LoadedObject,
-    load_kubelet_config_file,
-    read_text,
-    refusal_field,
-    refusal_message,
-)
 from topolet.io.quota import QuotaError, ResourceQuota, check_pod_create, quota_from_object
 from topolet.model.features import POD_LEVEL_RESOURCES, FeatureGates
-from topolet.model.kubelet_config import KubeletConfig
-from topolet.model.manifest import WORKLOAD_KINDS, ManifestError, admit_to_api, pods_from_object
 from topolet.model.pod import Pod
 from topolet.model.quantity import QuantityError
 from topolet.nodedir.pods import StoredPod, now_rfc3339, pod_spec_dict
@@ -51,6 +38,11 @@ from topolet.nodedir.store import (
     restart_kubelet,
     start_kubelet,
 )
+
+if TYPE_CHECKING:  # the manifest readers (pydantic models) are imported by the commands that read manifests
+    from topolet.io.inputs import LoadedObject
+    from topolet.model.kubelet_config import KubeletConfig
+
 
 UPDATABLE_POD_SPEC_FIELDS = ",".join(
     [
@@ -98,6 +90,8 @@ def _with_namespace(obj: dict[str, Any], namespace: str | None, source: str) -> 
 
 def plan_objects(objects: Iterable[LoadedObject], namespace: str | None, gates: FeatureGates) -> list[Planned]:
     """Read every object first (like kubectl, nothing is applied when one of them is malformed)."""
+    from topolet.model.manifest import WORKLOAD_KINDS, ManifestError, pods_from_object
+
     out: list[Planned] = []
     for lo in objects:
         obj = lo.obj
@@ -195,6 +189,10 @@ def _apply_quota(nd: NodeDir, q: ResourceQuota, source: str) -> Outcome:
 
 
 def _spec_yaml(spec: dict[str, Any]) -> list[str]:
+    import yaml
+
+    from topolet.io import yamlio
+
     text = yaml.dump(spec, Dumper=yamlio.SafeDumper, sort_keys=False, default_flow_style=False)
     return text.splitlines()
 
@@ -229,6 +227,8 @@ def pod_update_error(old: Pod, new: Pod) -> str | None:
 
 
 def _apply_pod(nd: NodeDir, gates: FeatureGates, pod: Pod, source: str) -> Outcome:
+    from topolet.model.manifest import admit_to_api
+
     node = nd.kubelet()
     ns, name = pod.namespace, pod.name
     stored_new, invalid = admit_to_api(pod, gates)
@@ -435,6 +435,8 @@ def reconfigure(nd: NodeDir, config_path: str) -> ReconfigureResult:
     to drain first. On a drained node the checkpoints are deleted (the kubelet's
     remedy) and the kubelet starts fresh.
     """
+    from topolet.io.inputs import InputError, load_kubelet_config_file, read_text, refusal_message
+
     try:
         config = load_kubelet_config_file(config_path)
         data = read_text(config_path).encode("utf-8")
@@ -475,6 +477,8 @@ def reconfigure(nd: NodeDir, config_path: str) -> ReconfigureResult:
 
 
 def _field_of(e: NodeStartError, config: KubeletConfig) -> str:
+    from topolet.io.inputs import refusal_field
+
     cause = e.__cause__
     where = refusal_field(str(cause), config, getattr(cause, "stage", None)) if cause is not None else None
     return f"{where}: " if where else ""

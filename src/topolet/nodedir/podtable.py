@@ -12,8 +12,12 @@ entry under ``items``) is still read; the next change writes the new layout.
 
 :class:`PodTable` is the ``namespace/name -> StoredPod`` mapping of a loaded
 node: a pod's file is read and checked when the pod is first used (a command
-that does not start the kubelet reads only the pods it shows; the kubelet
-counts every running pod in its NodeInfo, so starting it reads them all).
+that does not start the kubelet reads only the pods it shows). The kubelet
+counts every running pod in its NodeInfo: a running pod's index row keeps what
+that count needs (:func:`usage_summary`: its request amounts and host ports), so
+starting the kubelet reads no pod file; a pod is read when it is used, and then
+checked against its summary. A row without a usable summary (an older index)
+makes the pod be read at start, as before; the next write of the index adds its summary.
 """
 
 from __future__ import annotations
@@ -37,6 +41,10 @@ def pod_file_name(uid: str) -> str:
     return f"{PODS_DIR}/{uid}.json"
 
 
+#: the version of the usage summary kept in an index row (a summary of another version is not used)
+USAGE_VERSION = 1
+
+
 @dataclass(slots=True)
 class IndexRow:
     sequence: int
@@ -44,13 +52,67 @@ class IndexRow:
     name: str
     uid: str
     admitted: bool
+    #: a running pod's usage summary (:func:`usage_summary`), or None (the pod's file then tells)
+    usage: dict[str, Any] | None = None
 
     @property
     def key(self) -> str:
         return f"{self.namespace}/{self.name}"
 
     def to_list(self) -> list[Any]:
-        return [self.sequence, self.namespace, self.name, self.uid, self.admitted]
+        row: list[Any] = [self.sequence, self.namespace, self.name, self.uid, self.admitted]
+        if self.usage is not None and self.admitted:
+            row.append(self.usage)
+        return row
+
+
+def usage_summary(pod: Any) -> dict[str, Any]:
+    """What the kubelet's fit check counts of a running pod (its ``NodeInfo`` share): the request
+    amounts with the PodLevelResources gate off and on, and its host ports."""
+    from topolet.engine.admission import pod_port_keys, pod_request_amounts
+
+    off = pod_request_amounts(pod, False)
+    on = pod_request_amounts(pod, True)
+    out: dict[str, Any] = {"v": USAGE_VERSION, "requests": off}
+    if on != off:
+        out["requestsPodLevel"] = on
+    ports = pod_port_keys(pod)
+    if ports:
+        out["hostPorts"] = [list(p) for p in ports]
+    return out
+
+
+def _amounts(v: Any) -> dict[str, int] | None:
+    if type(v) is not dict or not all(type(k) is str and type(n) is int for k, n in v.items()):
+        return None
+    return v
+
+
+def usage_from_summary(
+    summary: Any, pod_level_resources: bool
+) -> tuple[dict[str, int], list[tuple[str, str, int]]] | None:
+    """The request amounts and host ports of a summary, or None when it is not usable (absent,
+    another version, malformed): the caller then reads the pod's file."""
+    if type(summary) is not dict or summary.get("v") != USAGE_VERSION:
+        return None
+    amounts = _amounts(summary.get("requests"))
+    if pod_level_resources and "requestsPodLevel" in summary:
+        amounts = _amounts(summary["requestsPodLevel"])
+    ports_raw = summary.get("hostPorts", [])
+    if amounts is None or type(ports_raw) is not list:
+        return None
+    ports: list[tuple[str, str, int]] = []
+    for p in ports_raw:
+        if (
+            type(p) is not list
+            or len(p) != 3
+            or type(p[0]) is not str
+            or type(p[1]) is not str
+            or type(p[2]) is not int
+        ):
+            return None
+        ports.append((p[0], p[1], p[2]))
+    return dict(amounts), ports
 
 
 def check_uid(uid: Any, where: str) -> str:
@@ -69,9 +131,9 @@ def parse_index(rows: Any, where: str) -> list[IndexRow]:
     seqs: set[int] = set()
     for i, r in enumerate(rows):
         w = f"{where}: index[{i}]"
-        if not isinstance(r, list) or len(r) != 5:
+        if not isinstance(r, list) or len(r) not in (5, 6):
             raise NodeDirError(f"{w}: must be [sequence, namespace, name, uid, admitted]")
-        seq, ns, name, uid, admitted = r
+        seq, ns, name, uid, admitted = r[:5]
         if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
             raise NodeDirError(f"{w}: sequence must be a positive integer")
         if not isinstance(ns, str) or not ns or not isinstance(name, str) or not name:
@@ -79,7 +141,7 @@ def parse_index(rows: Any, where: str) -> list[IndexRow]:
         check_uid(uid, w)
         if not isinstance(admitted, bool):
             raise NodeDirError(f"{w}: admitted must be true or false")
-        row = IndexRow(seq, ns, name, uid, admitted)
+        row = IndexRow(seq, ns, name, uid, admitted, r[5] if len(r) == 6 and type(r[5]) is dict else None)
         for seen, v, what in ((keys, row.key, "pod"), (uids, uid, "uid"), (seqs, seq, "sequence")):
             if v in seen:
                 raise NodeDirError(f"{w}: {what} {v} is listed twice")
@@ -165,7 +227,8 @@ class PodTable(MutableMapping[str, StoredPod]):
         if old is not None and old.uid != sp.pod.uid:
             self.removed_uids.add(old.uid)
         last = next(reversed(self._rows.values()), None) if self._rows else None
-        self._rows[key] = IndexRow(sp.sequence, sp.pod.namespace, sp.pod.name, sp.pod.uid, sp.admitted)
+        usage = usage_summary(sp.pod) if sp.admitted else None
+        self._rows[key] = IndexRow(sp.sequence, sp.pod.namespace, sp.pod.name, sp.pod.uid, sp.admitted, usage)
         if (old is not None and old.sequence != sp.sequence) or (
             old is None and last is not None and last.sequence > sp.sequence
         ):
@@ -193,6 +256,10 @@ class PodTable(MutableMapping[str, StoredPod]):
 
     def touch(self, key: str) -> None:
         """A pod changed in place (images, labels): write its file."""
-        if key in self._rows:
+        row = self._rows.get(key)
+        if row is not None:
+            sp = self._cache.get(key)
+            if sp is not None and row.admitted:
+                row.usage = usage_summary(sp.pod)
             self.dirty.add(key)
             self.changed = True

@@ -194,11 +194,11 @@ def kubelet_inputs(config_bytes: bytes, topology: Topology, cpu_bytes: bytes | N
     the checkpoint files it wrote (anything changed behind its back makes the next load a start)."""
     import hashlib
 
-    from topolet.model.topology_spec import topology_to_spec
+    from topolet.nodedir.topology_file import explicit_spec
 
     h = hashlib.sha256(config_bytes)
     for part in (
-        json.dumps(topology_to_spec(topology), sort_keys=True, default=str).encode(),
+        json.dumps(explicit_spec(topology), sort_keys=True, default=str).encode(),
         cpu_bytes or b"",
         mem_bytes or b"",
     ):
@@ -543,12 +543,38 @@ class NodeDir:
 
         Returns the stale UIDs.
         """
+        from topolet.nodedir.podtable import usage_from_summary, usage_summary
+
         running: set[str] = set()
+        plr = node.pod_level_resources
         for r in self.pods.rows():
-            if r.admitted:
-                running.add(r.uid)
-                node.register_running(*pod_record_parts(node, self.pods[r.key]))
+            if not r.admitted:
+                continue
+            running.add(r.uid)
+            usage = usage_from_summary(r.usage, plr)
+            if usage is None:  # no summary (an older index): read the pod, and keep its summary
+                sp = self.pods[r.key]
+                node.register_running(*pod_record_parts(node, sp))
+                r.usage = usage_summary(sp.pod)
+            else:  # the pod's file is read when the pod is used
+                node.register_running_summary(r.key, r.uid, *usage, load=self._pod_loader(node, r.key, usage))
         return remove_stale_state(node, running)
+
+    def _pod_loader(
+        self, node: Node, key: str, usage: tuple[dict[str, int], list[tuple[str, str, int]]]
+    ) -> Callable[[], tuple[Pod, AdmitResult]]:
+        def load() -> tuple[Pod, AdmitResult]:
+            from topolet.engine.admission import pod_port_keys, pod_request_amounts
+
+            sp = self.pods[key]
+            if (pod_request_amounts(sp.pod, node.pod_level_resources), pod_port_keys(sp.pod)) != usage:
+                raise NodeDirError(
+                    f"{self.file(pod_file_name(sp.pod.uid))}: pod {key}'s requests or host ports do not match "
+                    f"{self.file(PODS_FILE)}'s index (the node directory is damaged)"
+                )
+            return pod_record_parts(node, sp)
+
+        return load
 
     def _remove_stale(self, stale: list[str], cpu_b: bytes | None, mem_b: bytes | None) -> None:
         """The kubelet's removeStaleState removes the entries and writes its checkpoints: so does topolet."""
@@ -929,13 +955,18 @@ def read_config(d: Path) -> tuple[KubeletConfig, bytes]:
 def read_topology(d: Path) -> Topology:
     from topolet.model.quantity import QuantityError
     from topolet.model.topology import TopologyError
-    from topolet.model.topology_spec import TopologySpecError, topology_from_spec
+    from topolet.nodedir.topology_file import plain_topology
 
     p = d / TOPOLOGY_FILE
     data = read_bytes_or_none(p)
     if data is None:
         raise NodeDirError(f"{p}: missing (the node directory is incomplete)")
     spec = _parse_mapping(data, p)
+    fast = plain_topology(spec)  # the file as node init wrote it: no validating model needed
+    if fast is not None:
+        return fast
+    from topolet.model.topology_spec import TopologySpecError, topology_from_spec
+
     try:
         return topology_from_spec(spec, str(p))
     except RecursionError as e:
