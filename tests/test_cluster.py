@@ -180,6 +180,15 @@ def test_rejected_pod_failed_with_event(controlplane: ControlPlane, sim: Simulat
     )
     assert out.returncode == 0, out.stderr
     assert "Pod default/too-wide on node db-" in out.stdout and "TopologyAffinityError" in out.stdout
+    out = subprocess.run(
+        ["kubectl", "topolet", "describe", "pod/too-wide", "--cluster"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "too-wide" in out.stdout and "TopologyAffinityError" in out.stdout, out.stdout
     controlplane.kubectl("delete", "pod", "too-wide", "--wait=true", "--timeout=120s")
     # bound without the scheduler: the kubelet's node-fit predicate rejects what does not fit allocatable
     _apply(

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
-from topolet.cli.exits import EXIT_ERROR, EXIT_KUBELET_REFUSES, EXIT_REJECTED, check_output
+from topolet.cli.exits import EXIT_ERROR, EXIT_KUBELET_REFUSES, EXIT_REJECTED, EXIT_USAGE, check_output
 from topolet.io.statefile import StateFileError
 from topolet.nodedir.errors import NodeDirError, NodeStartError
 from topolet.nodedir.pods import StoredPod
@@ -555,10 +555,23 @@ def describe_cmd(
     namespace: str | None = typer.Option(None, "--namespace", "-n", help=NAMESPACE_HELP),
     all_namespaces: bool = typer.Option(False, "--all-namespaces", "-A", help="Describe across all namespaces."),
     node_dir: str | None = typer.Option(None, "--node", help=NODE_HELP),
+    cluster: bool = typer.Option(
+        False, "--cluster", help="pod NAME of the cluster of `topolet cluster run` (kubeconfig: $KUBECONFIG)."
+    ),
+    kubeconfig: str | None = typer.Option(None, "--kubeconfig", help="pod NAME of that cluster: its kubeconfig."),
 ) -> None:
     """Show a pod's CPU and memory assignment (per container Cpus_allowed_list, Mems_allowed_list, memory
-    blocks; the pod's budget, bubble and shared pool), the node's policies and use, or a quota."""
+    blocks; the pod's budget, bubble and shared pool), the node's policies and use, or a quota.
+    With --cluster or --kubeconfig: a pod of the simulated cluster, as its kubelet holds it."""
     kind, names = _split_resource(list(args or []))
+    if cluster or kubeconfig:
+        if kind != "pods" or not names:
+            _fail("with --cluster/--kubeconfig, describe takes pod NAME (or pod/NAME)", EXIT_USAGE)
+        from topolet.cli.cluster_cmds import describe_cmd as cluster_describe
+
+        for n in names:
+            cluster_describe(f"pod/{n}", namespace or "default", kubeconfig, None)
+        return
     with _node(node_dir, write=False, require_kubelet=False) as nd:
         missing = 0
         blocks: list[list[RenderableType]] = []
