@@ -212,7 +212,7 @@ def _make_app() -> Any:
         except _click.exceptions.ClickException as e:
             typer.echo(f"error: {e.format_message()}", err=True)
             return exits.EXIT_ERROR
-        except (KeyboardInterrupt, _click.exceptions.Abort):
+        except (KeyboardInterrupt, typer.Abort):
             _quiet_interrupt()
             return exits.EXIT_INTERRUPTED
         except BrokenPipeError:
