@@ -127,3 +127,19 @@ def test_quantity_of_a_wrong_type_is_said_in_yaml_terms() -> None:
 
     with pytest.raises(QuantityError, match="got null"):
         Quantity.parse(None)
+
+
+@pytest.mark.parametrize("metadata", ["name", ["x"], 5])
+def test_scenario_admit_with_metadata_not_a_mapping(tmp_path: Path, metadata: object) -> None:
+    """A truncated scenario left `metadata:` a string: AttributeError in the runner."""
+    import yaml
+
+    docs = [d for d in yaml.safe_load_all((ROOT / "conformance" / "options" / "misc.yaml").read_text()) if d]
+    sc = docs[0]
+    sc["spec"]["steps"][0]["admit"]["metadata"] = metadata
+    f = tmp_path / "scenario.yaml"
+    f.write_text(yaml.safe_dump(sc))
+    r = cli("test", str(f))
+    assert r.exit_code == 3, r.output
+    assert "scenario.yaml" in r.output and "spec.steps[0].admit.metadata: must be a mapping" in r.output, r.output
+    assert "internal error" not in r.output
