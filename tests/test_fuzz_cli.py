@@ -143,3 +143,21 @@ def test_scenario_admit_with_metadata_not_a_mapping(tmp_path: Path, metadata: ob
     assert r.exit_code == 3, r.output
     assert "scenario.yaml" in r.output and "spec.steps[0].admit.metadata: must be a mapping" in r.output, r.output
     assert "internal error" not in r.output
+
+
+def test_numa_node_without_memory_but_with_a_reservation_is_drawn(tmp_path: Path) -> None:
+    """A MachineInfo whose NUMA node 0 has 0 memory, with the configuration's 1124Mi reserved on it:
+    the map's memory bar was scaled by a total of 1 byte (MemoryError building a 10^11-character bar)."""
+    from topolet.io.cadvisor import machine_info_from_topology
+    from topolet.model.presets import get_preset
+
+    mi = machine_info_from_topology(get_preset("2-numa"))
+    mi["topology"][0]["memory"] = 0
+    f = tmp_path / "machine-info.json"
+    f.write_text(json.dumps(mi))
+    cfg = str(ROOT / "examples" / "kubelet-config.yaml")
+    r = cli("map", "--topology", str(f), "--config", cfg, "--width", "100")
+    assert r.exit_code in (0, 2), r.output
+    assert "internal error" not in r.output
+    r = cli("report", "--topology", str(f), "--config", cfg, "--html", str(tmp_path / "r.html"))
+    assert r.exit_code in (0, 2) and "internal error" not in r.output, r.output

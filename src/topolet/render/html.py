@@ -207,7 +207,7 @@ def svg_memory(view: NodeView, dom_id: str = "memory-bars") -> str:
         y = 4 + i * row_h
         parts.append(f'<text x="0" y="{y + 15}" font-size="12">NUMA {b.numa} {_e(b.resource)}</text>')
         x = float(label_w)
-        total = max(b.total, 1)
+        total = max(b.total, sum(seg.size for seg in b.segments), 1)  # never wider than the bar
         for seg in b.segments:
             w = seg.size * bar_w / total
             if seg.size and w < 1:
