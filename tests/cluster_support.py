@@ -71,6 +71,11 @@ class ControlPlane:
     def get(self, *args: str) -> Any:
         return json.loads(self.kubectl("get", *args, "-o", "json"))
 
+    def find(self, *args: str) -> Any:
+        """Like :meth:`get`, but None where the object does not exist (yet, or any more)."""
+        out = self.kubectl("get", *args, "-o", "json", "--ignore-not-found", check=False)
+        return json.loads(out) if out.strip() else None
+
 
 def start_controlplane(tmp: Path) -> ControlPlane:
     cp = controlplane_dir()

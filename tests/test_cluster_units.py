@@ -120,12 +120,21 @@ def test_restore_is_a_kubelet_restart() -> None:
         union |= bits
     assert not union & cs.default_cpuset
     assert set(cs.assignments) == {a.uid, c.uid, d.uid}
+    # the node-fit predicates count the pods running after the restart (a, c, d): 3 x 8 CPUs
+    assert engine.usage is engine.pods._usage
+    burst = Pod(
+        name="e",
+        uid="uid-e",
+        containers=[Container("c", Resources({"cpu": Quantity.parse("40")}, {}))],
+        qos_class="Burstable",
+    )
+    assert k2.admit(burst).entry.reason == "OutOfcpu"  # 63 allocatable - 24 requested < 40
     # the node's NRT and metrics
     obj = nrt_object(spec.name, engine, k2.running_keys())
     free = sum(int(next(r for r in z["resources"] if r["name"] == "cpu")["available"]) for z in obj["zones"])
     assert free == 63 - 24
     text = render({spec.name: (k2.metrics, engine, k2.counts())})
-    assert 'kubelet_topology_manager_admission_requests_total{node="p-0"} 1' in text
+    assert 'kubelet_topology_manager_admission_requests_total{node="p-0"} 2' in text  # d and e
     assert 'kubelet_cpu_manager_exclusive_cpu_allocation_count{node="p-0"} 24' in text
 
 

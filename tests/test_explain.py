@@ -343,4 +343,4 @@ def test_many_numa_nodes_hints_are_sampled_not_listed() -> None:
     e2 = explain_pod(node, make_pod("huge", "4", budget=("100", "16Gi")))
     assert e2.reason == "TopologyAffinityError"
     assert e2.rejection is not None and e2.rejection.suggestions
-    assert e2.merges[0].providers[1].not_offered == ["NUMA nodes 2-33: allocatable memory 0 < 16Gi"]
+    assert e2.merges[0].providers[1].not_offered == ["NUMA nodes 2-33: each has allocatable memory 0 < 16Gi"]

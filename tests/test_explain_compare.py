@@ -53,7 +53,7 @@ def test_to_per_container_model_fills_missing_memory_from_the_budget() -> None:
     conv = to_per_container_model(pod)
     cpu = {c.name: str(c.resources.limits["cpu"]) for c in conv.all_containers()}
     mem = {c.name: str(c.resources.limits["memory"]) for c in conv.all_containers()}
-    assert cpu == {"init": "1", "a": "2", "b": "2"}
+    assert cpu == {"init": "4", "a": "2", "b": "2"}  # the init container runs alone: the whole budget
     assert mem == {"init": "1Gi", "a": "2Gi", "b": "1Gi"}  # the 2Gi left over, shared by the two without memory
 
 

@@ -13,6 +13,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+import yaml
 
 from paths import SEED_CONFIG, SEED_POD
 from topolet.engine.node import Node
@@ -149,3 +150,116 @@ def test_screenshot_shows_the_map(report: Path, tmp_path: Path) -> None:
     assert _rgb(RESERVED_FILL) in colours  # the reserved CPU cell
     assert _rgb(PALETTE[0]) in colours  # pod A's exclusive slice
     assert len(colours) > 50  # text, tints and borders: a real page, not a blank one
+
+
+# -- layout: nothing wider than its container at 1,280 and 1,920 px (issue 12 item 14) ------------------------
+OVERFLOW_JS = (Path(__file__).parent / "report_layout.js").read_text(encoding="utf-8")
+
+
+def _layout(page: Path, tmp: Path, width: int) -> tuple[list[str], list[str]]:
+    """Problems found by OVERFLOW_JS in ``page`` at ``width`` px, and facts about the layout."""
+    probe = tmp / f"probe-{width}-{page.name}"
+    probe.write_text(page.read_text(encoding="utf-8").replace("</body>", f"<script>{OVERFLOW_JS}</script></body>"))
+    r = _chromium(tmp, "--dump-dom", f"--window-size={width},2000", probe.as_uri())
+    assert r.returncode == 0, r.stderr[-2000:]
+    m = re.search(r"LAYOUT-BEGIN\n(.*?)\nFACTS\n(.*?)\nLAYOUT-END", r.stdout, re.S)
+    assert m, r.stdout[-2000:]
+    return [x for x in m.group(1).split("\n") if x], [x for x in m.group(2).split("\n") if x]
+
+
+@pytest.fixture(scope="module")
+def compare_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from topolet.explain.compare import compare_models
+
+    node = Node(load_topology_arg("preset:2-numa"), load_kubelet_config_file(str(SEED_CONFIG)))
+    pods = load_pods([str(SEED_POD)], node.gates)
+    sides = []
+    for m in compare_models(node, pods):
+        figures = [(str(m.pinned_cpus), "CPUs taken out of the node's shared pool")]
+        sides.append(ReportSide(m.name, m.title, node_view(m.node), m.explanations, figures))
+    path = tmp_path_factory.mktemp("compare") / "compare.html"
+    path.write_text(html_report(sides, title="compare", subtitle="browser test"), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def large_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    node = Node(load_topology_arg("preset:8-numa-256"), load_kubelet_config_file(str(SEED_CONFIG)))
+    expls, after = explain_pods(node, load_pods([str(SEED_POD)], node.gates), suggest=False)
+    path = tmp_path_factory.mktemp("large") / "large.html"
+    path.write_text(html_report([ReportSide("node", "", node_view(after), expls)]), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def large_compare_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """--compare on 256 CPUs with long pod and container names, pods on several NUMA nodes and a rejection."""
+    from topolet.explain.compare import compare_models
+
+    raw = yaml.safe_load(SEED_CONFIG.read_text(encoding="utf-8"))
+    raw["topologyManagerPolicy"] = "restricted"
+    cfg = tmp_path_factory.mktemp("cfg") / "kubelet.yaml"
+    cfg.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    node = Node(load_topology_arg("preset:8-numa-256"), load_kubelet_config_file(str(cfg)))
+    deploy = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "db-with-a-rather-long-name-for-testing"},
+        "spec": {
+            "replicas": 6,
+            "selector": {"matchLabels": {"app": "db"}},
+            "template": {
+                "metadata": {"labels": {"app": "db"}},
+                "spec": {
+                    "resources": {"requests": {"cpu": "9", "memory": "12Gi"}, "limits": {"cpu": "9", "memory": "12Gi"}},
+                    "containers": [
+                        {
+                            "name": "database-main-container",
+                            "image": "i",
+                            "resources": {
+                                "requests": {"cpu": "5", "memory": "8Gi"},
+                                "limits": {"cpu": "5", "memory": "8Gi"},
+                            },
+                        },
+                        {
+                            "name": "sidecar-metrics-exporter-with-long-name",
+                            "image": "i",
+                            "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}},
+                        },
+                    ],
+                },
+            },
+        },
+    }
+    pods = pods_from_object(deploy, "t", None)
+    sides = []
+    for m in compare_models(node, pods, suggest=False):
+        sides.append(ReportSide(m.name, m.title, node_view(m.node), m.explanations, [(str(m.pinned_cpus), "CPUs")]))
+    path = tmp_path_factory.mktemp("large-compare") / "compare.html"
+    path.write_text(html_report(sides, title="compare"), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("width", [1280, 1920])
+@pytest.mark.parametrize("which", ["report", "compare_report", "large_report", "large_compare_report"])
+def test_nothing_wider_than_its_container(
+    request: pytest.FixtureRequest, tmp_path: Path, which: str, width: int
+) -> None:
+    page: Path = request.getfixturevalue(which)
+    problems, facts = _layout(page, tmp_path, width)
+    assert problems == [], problems[:10]
+    fonts = [float(f.split()[1]) for f in facts if f.startswith("font ")]
+    assert fonts and min(fonts) >= 8.5, min(fonts)  # map cells, legend and memory figures stay readable
+    if which == "report":
+        assert "legend beside the map" in facts  # the A1/A~ codes are explained next to the cells
+
+
+def test_compare_tables_are_full_width(compare_report: Path) -> None:
+    page = compare_report.read_text(encoding="utf-8")
+    # the two pods tables follow the side-by-side maps instead of being squeezed into them
+    grid_end = page.index('<section class="model-pods"')
+    assert page.count('class="pods"', grid_end) == 2 and 'class="pods"' not in page[:grid_end]
+    assert "Cpus_allowed_<wbr>list" in page and '<span class="nowrap">1-2,33-34</span>' in page
+    from topolet.render.html import _cpuset_html
+
+    assert _cpuset_html("0,2,4,6,8,10,12,14-20") == "0,<wbr>2,<wbr>4,<wbr>6,<wbr>8,<wbr>10,<wbr>12,<wbr>14-20"

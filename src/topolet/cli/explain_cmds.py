@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -107,7 +109,11 @@ def load_node(node_dir: str | None, topology: str | None, config: str | None) ->
 def _load_raw_pods(files: list[str], node: Node) -> list[Pod]:
     from topolet.io.inputs import load_pods
 
-    return load_pods(files, node.gates)
+    skipped: list[str] = []
+    pods = load_pods(files, node.gates, skipped)
+    for note in skipped:
+        sys.stderr.write(f"Warning: {note}\n")
+    return pods
 
 
 def _console(*, soft_wrap: bool = False) -> Console:
@@ -116,17 +122,30 @@ def _console(*, soft_wrap: bool = False) -> Console:
     return Console(highlight=False, soft_wrap=soft_wrap, no_color=bool(os.environ.get("NO_COLOR")))
 
 
+_HINT_ROW = re.compile(r"^(\s+\S+\s+(?:preferred|not preferred)\s+)\S")
+
+
 def _print_explanation_lines(console: Console, lines: list[str]) -> None:
+    """The lines, wrapped at spaces to the terminal's width (a hint row's continuation under its reason)."""
     from rich.text import Text
 
+    from topolet.render.width import output_width, wrap_text
+
+    width = output_width()
     for line in lines:
         if line.startswith("Pod ") and ": " in line:
             style = "bold green" if line.endswith("ADMITTED") else "bold red"
-            console.print(Text(line, style=style))
+            text = Text(line, style=style)
         elif (line and not line.startswith(" ") and line.endswith(":")) or line.startswith(HEADINGS):
-            console.print(Text(line, style="bold"))
+            text = Text(line, style="bold")
         else:
-            console.print(Text(line))
+            text = Text(line)
+        if width is None:
+            console.print(text)
+            continue
+        m = _HINT_ROW.match(line)
+        for piece in wrap_text(text, width, len(m.group(1)) if m else None):
+            console.print(piece)
 
 
 def register(app: typer.Typer) -> None:
@@ -181,7 +200,10 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps(data, indent=2))
             return
         console = _console(soft_wrap=True)  # long lines are the terminal's to wrap
-        console.print(Text(f"(on {where}; the node is not changed)", style="dim"))
+        from topolet.render.width import output_width, wrap_text
+
+        for piece in wrap_text(Text(f"(on {where}; the node is not changed)", style="dim"), output_width() or 10**6):
+            console.print(piece)
         for i, e in enumerate(expls):
             if i:
                 console.print(Text("─" * 60, style="dim"))

@@ -152,7 +152,7 @@ def run_cmd(
     con = Console()
     if not con.is_terminal and "COLUMNS" not in os.environ:
         con = Console(width=220)  # a file or a pipe: do not squeeze the table into 80 columns
-    con.print(rich_table(report))
+    con.print(rich_table(report, con.width))
     if out is not None:
         con.print(f"results in {out}/: summary.json, report.md, pods.parquet/.csv, nodes.parquet/.csv, *.png")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -43,8 +43,10 @@ def make_console() -> Console:
     """A console for stdout: a pipe gets long lines instead of rich's 80-column default."""
     from rich.console import Console
 
+    from topolet.render.width import output_width
+
     c = Console()
-    if not c.is_terminal:
+    if not c.is_terminal and output_width() is None:
         c = Console(width=200)
     return c
 
@@ -136,49 +138,97 @@ def _memory_text(r: AdmitResult, name: str) -> str:
     )
 
 
-def render_results(console: Console, node: Node, results: list[AdmitResult], wide: bool) -> None:
+def _why(node: Node, raw: object, stored: object, r: AdmitResult, cache: dict[tuple[str, str, str], str]) -> str:
+    """The one-line why under a pod's row: a kubelet rejection's decisive cause, or why nothing was pinned."""
+    from topolet.engine.result import EXCLUSIVE
+    from topolet.model.pod import Pod
+
+    assert isinstance(raw, Pod) and isinstance(stored, Pod)
+    if r.admitted and (r.pod_cpus or any(c.cpu_mode == EXCLUSIVE for c in r.containers)):
+        return ""  # CPUs pinned: nothing to explain (and the explain package stays unimported)
+    from topolet.explain.brief import nothing_pinned_why, rejection_why
+
+    if r.admitted:
+        return nothing_pinned_why(node, stored)
+    from topolet.explain.fit import one_line_why
+
+    if one_line_why(r):  # a later admit handler's rejection: fit_why_lines says why
+        return ""
+    # replicas of one workload rejected for the same reason share the explanation
+    key = (raw.owner or raw.key, r.reason, r.message)
+    if key not in cache:
+        cache[key] = rejection_why(node, raw)
+    return cache[key]
+
+
+_CPU_MODE_SHORT = {"exclusive": "excl", "pod-shared": "pod", "node-shared": "node"}
+
+
+def _predict_columns() -> list[Any]:
+    from topolet.render.width import Column
+
+    return [
+        Column("CONTAINER"),
+        Column("KIND", priority=2),
+        Column("CPUS", compact=lambda v: _CPU_MODE_SHORT.get(v, v)),
+        Column("Cpus_allowed_list", "Cpus_allowed", wrap=True, compact=_spaced_list),
+        Column("Mems_allowed_list", "Mems_allowed", wrap=True, compact=_spaced_list),
+        Column("MEMORY", wrap=True, priority=1, min_width=14, compact=lambda v: v.replace(" memory on ", " on ")),
+    ]
+
+
+def _spaced_list(v: str) -> str:
+    """``0,5-32,37-63`` → ``0, 5-32, 37-63``: a long cpuset may then wrap between its ranges."""
+    return v.replace(",", ", ")
+
+
+def render_results(
+    console: Console, node: Node, results: list[AdmitResult], wide: bool, whys: dict[str, str] | None = None
+) -> None:
     from rich.markup import escape
-    from rich.table import Table
+    from rich.text import Text
 
     from topolet.model.cpuset import format_bits
+    from topolet.render.width import fit_rich_table, output_width, wrap_text
 
-    console.print(node_summary(node), highlight=False, soft_wrap=True)
+    width = output_width()
+
+    def say(markup: str) -> None:
+        text = Text.from_markup(markup)
+        for line in wrap_text(text, width) if width else [text]:
+            console.print(line, highlight=False, soft_wrap=True)
+
+    for line in node_summary(node).splitlines():
+        say(escape(line))
+    whys = whys or {}
     for r in results:
         console.print()
+        why = whys.get(r.pod, "")
         if not r.admitted:
             msg = r.status_message if r.reason != "Invalid" else r.message
-            console.print(
-                f"pod/{r.pod.split('/', 1)[1]}: [red]REJECTED[/red] {escape(r.reason)}: {escape(msg)}", highlight=False
-            )
-            for line in fit_why_lines(r):
-                console.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
+            say(f"pod/{r.pod.split('/', 1)[1]}: [red]REJECTED[/red] {escape(r.reason)}: {escape(msg)}")
+            lines = fit_why_lines(r)
+            if why and not any(line.startswith("why:") for line in lines):
+                lines.insert(0, f"why: {why}")
+            for line in lines:
+                say(f"  {escape(line)}")
             continue
         head = f"pod/{r.pod.split('/', 1)[1]}: [green]ADMITTED[/green] QoS {r.qos}"
         if r.pod_cpus:
             numas = sorted({node.topology.cpu_numa[c] for c in _bits(r.pod_cpus)})
             head += f", pod CPUs {format_bits(r.pod_cpus)} (NUMA {','.join(map(str, numas))})"
-        console.print(head, highlight=False)
+        say(head)
         if r.preempted:
-            console.print(
-                f"  critical pod: the kubelet preempted {', '.join(r.preempted)} to admit it "
-                "(Failed, reason Preempting)",
-                highlight=False,
-                soft_wrap=True,
-            )
-        t = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
-        for col in ("CONTAINER", "KIND", "CPUS", "Cpus_allowed_list", "Mems_allowed_list"):
-            t.add_column(col, no_wrap=True)
-        t.add_column("MEMORY", overflow="fold")
-        for c in r.containers:
-            t.add_row(
-                c.name,
-                c.kind,
-                c.cpu_mode,
-                c.cpus_list,
-                c.mems_list,
-                _memory_text(r, c.name),
-            )
+            victims = escape(", ".join(r.preempted))
+            say(f"  critical pod: the kubelet preempted {victims} to admit it (Failed, reason Preempting)")
+        if why:
+            say(f"  why no CPU is pinned: {escape(why)}")
+        rows = [[c.name, c.kind, c.cpu_mode, c.cpus_list, c.mems_list, _memory_text(r, c.name)] for c in r.containers]
+        t, fitted = fit_rich_table(_predict_columns(), rows, width, boxed=False, rule=False, header_style="bold")
         console.print(t)
+        note = fitted.note(width)
+        if note:
+            say(f"[dim]{escape(note)}[/dim]")
 
 
 def _bits(b: int) -> list[int]:
@@ -206,20 +256,36 @@ def run_predict(
     check_output(str(output), OUTPUTS)
     output = Output(str(output))
     node = build_node(topology, config, admission, node_name)
+    skipped: list[str] = []
     try:
-        pods = load_pods(files, node.gates)
+        pods = load_pods(files, node.gates, skipped)
     except InputError as e:
         raise fail(str(e), EXIT_INPUT) from e
+    if skipped:
+        from rich.console import Console
+        from rich.markup import escape
+
+        err = Console(stderr=True)
+        for note in skipped:
+            err.print(f"Warning: {escape(note)}", highlight=False, soft_wrap=True)
     results: list[AdmitResult] = []
+    whys: dict[str, str] = {}
+    why_cache: dict[tuple[str, str, str], str] = {}
+    text_output = output not in (Output.json, Output.yaml)
     for pod in pods:
         stored, invalid = admit_to_api(pod, node.gates)
         if stored is None:
             results.append(AdmitResult(pod.key, pod.uid, False, "Invalid", invalid or "", pod.qos_class))
             continue
         try:
-            results.append(node.admit(stored))
+            r = node.admit(stored)
         except NodeError as e:
             raise fail(f"{pod.key}: {e}", EXIT_INPUT) from e
+        results.append(r)
+        if text_output:
+            why = _why(node, pod, stored, r, why_cache)
+            if why:
+                whys[r.pod] = why
     console = make_console()
     if output in (Output.json, Output.yaml):
         from topolet.io import yamlio
@@ -229,7 +295,7 @@ def run_predict(
         text = json.dumps(data, indent=2) if output is Output.json else yamlio.dump(data)
         console.print(text, highlight=False, markup=False, soft_wrap=True)
     else:
-        render_results(console, node, results, output is Output.wide)
+        render_results(console, node, results, output is Output.wide, whys)
     if any(not r.admitted or r.preempted for r in results):  # a preempted pod is Failed too
         raise typer.Exit(EXIT_REJECTED)
 

@@ -18,10 +18,11 @@ Modules, one kubelet concept each:
 * :mod:`.podstatus` -- the pod status and the rejection Event the kubelet writes;
 * :mod:`.store` -- the ``--state`` directory (kubelet-format checkpoints per node);
 * :mod:`.nrt` -- NodeResourceTopology objects (topology.node.k8s.io/v1alpha2, podfingerprint v001);
-* :mod:`.metrics` -- the resource managers' metrics (1.36 names) and the HTTP endpoint;
+* :mod:`.metrics` -- the resource managers' metrics (1.36 names and labels, Prometheus text);
+* :mod:`.endpoint` -- the HTTP endpoint (``/metrics``, ``/readyz``, ``/debug/nodes/NAME``);
 * :mod:`.api` -- the client: retries with backoff, the pod and node informers;
 * :mod:`.runner` -- ``topolet cluster run`` and ``delete``;
-* :mod:`.explain` -- ``explain pod/NAME`` against the cluster.
+* :mod:`.explain` -- ``explain pod/NAME`` and ``describe`` against the cluster.
 
 The client library is lightkube (optional extra ``cluster``), chosen over the
 official ``kubernetes`` client because: its models are typed (and decoded by

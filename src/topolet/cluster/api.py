@@ -48,7 +48,7 @@ def status_code(e: BaseException) -> int:
     return 0
 
 
-KEEPALIVE = 64  # connections kept open: above the calls in flight, so that none pays a new TLS handshake
+KEEPALIVE = 128  # connections kept open: above the calls in flight, so that none pays a new TLS handshake
 
 
 def make_client(kubeconfig: str | None) -> AsyncClient:

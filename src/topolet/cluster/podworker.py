@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from topolet.cluster.fleetnodes import NodeSpec
 from topolet.cluster.metrics import NodeMetrics, rejection_label
 from topolet.engine.errors import UNEXPECTED_ADMISSION_ERROR
-from topolet.engine.node import Node, NodeError, NodeUsage
+from topolet.engine.node import Node, NodeError
 from topolet.engine.result import AdmitResult
 from topolet.io.kubelet_restart import checkpoint_bytes
 from topolet.model.pod import Pod
@@ -191,10 +191,7 @@ class NodeKubelet:
             out.stale = register_pods(self.engine, stored)
             if out.stale:
                 self.dirty = True
-            # the active pods' requests (what the node-fit predicates count), rebuilt from the registered pods
-            self.engine.usage = NodeUsage()
-            for rec in self.engine.pods.values():
-                self.engine.usage.update(rec.pod, self.engine.pod_level_resources)
+            # (the engine's pod table counts the re-registered pods' requests for the node-fit predicates)
         for ap in known:
             entry = PodEntry(ap.uid, ap.key, True, self._take_ip(ap.pod_ip), qos=ap.qos)
             self.pods[ap.uid] = entry

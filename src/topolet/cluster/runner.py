@@ -61,7 +61,7 @@ class RunOptions:
     admit_all: bool = False
     host: str = "127.0.0.1"
     port: int = 0
-    workers: int = 16
+    workers: int = 16  # pod status writes in flight (more starve the leases of a loaded API server)
     nrt_interval: float = 10.0  # seconds between two updates of one node's NodeResourceTopology
     lease_seconds: int | None = None  # override every pool's nodeLeaseDurationSeconds
 
@@ -80,7 +80,7 @@ class ClusterRunner:
         # pods' statuses, deletions and events first; leases, node status and NRT objects beside them
         self.sem = asyncio.Semaphore(opts.workers)
         self.sem_node = asyncio.Semaphore(4)  # node status, NRT
-        self.sem_lease = asyncio.Semaphore(opts.workers)  # leases first: a late lease makes the node NotReady
+        self.sem_lease = asyncio.Semaphore(16)  # leases first: a late lease makes the node NotReady
         self.renewing: set[str] = set()
         self.nrt_written: dict[str, float] = {}
         self.nrt_sem = asyncio.Semaphore(2)

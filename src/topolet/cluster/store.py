@@ -90,7 +90,7 @@ class ClusterState:
         cpu = _read(d / CPU_STATE_FILE)
         mem = _read(d / MEMORY_STATE_FILE)
         try:
-            return start_kubelet(d, spec.topology, spec.config, cpu, mem)
+            return start_kubelet(d, spec.topology, spec.config, cpu, mem, name=spec.name)
         except NodeStartError as e:
             raise StateError(f"node {spec.name}: the kubelet refuses to start: {e.message}") from e
 

@@ -2,79 +2,31 @@
 
 :func:`to_per_container_model` turns a pod with pod-level resources into what
 users write without KEP-5526: every container Guaranteed on its own (requests
-equal to limits, CPU rounded up to a whole number of at least 1), and no
-``spec.resources``. :func:`compare_models` admits a workload both ways on
+equal to limits, whole CPUs; a container without a CPU request gets its share
+of the pod's CPU budget), and no ``spec.resources``. :func:`compare_models` admits a workload both ways on
 copies of a node and counts the CPUs each model pins.
 """
 
 from __future__ import annotations
 
-import copy
-import math
 from dataclasses import dataclass, field
 
 from topolet.engine.node import Node
 from topolet.engine.result import EXCLUSIVE
 from topolet.explain.core import explain_outcome
 from topolet.explain.model import Explanation
-from topolet.model.pod import CPU, MEMORY, Container, Pod, Resources, is_hugepages
-from topolet.model.quantity import Quantity
-
-MI = 1 << 20
-DEFAULT_MEMORY = 128 * MI  # for a container that states no memory and the pod has none left to give
-
-
-def _cpu_of(c: Container) -> Quantity | None:
-    return c.resources.requests.get(CPU) or c.resources.limits.get(CPU)
-
-
-def _mem_of(c: Container) -> Quantity | None:
-    return c.resources.requests.get(MEMORY) or c.resources.limits.get(MEMORY)
+from topolet.fleet.convert import to_per_container
+from topolet.model.pod import MEMORY, Pod
 
 
 def to_per_container_model(pod: Pod) -> Pod:
     """The pod as users write it without pod-level resources (a new object; ``pod`` is not changed).
 
-    * every container (init, sidecar, app) gets requests = limits;
-    * cpu: its request (else limit) rounded up to a whole number, at least 1;
-    * memory: its request (else limit); a container with neither gets an even share of what the pod-level
-      memory budget leaves over (rounded up to Mi), or 128Mi when nothing is left;
-    * hugepages requests are kept, with limits equal to them; other resources are left as they are;
-    * ``spec.resources`` is removed.
+    The same conversion as the fleet's (:func:`topolet.fleet.convert.to_per_container`): every container
+    Guaranteed with whole CPUs; a container that states no CPU (or memory) gets its share of what the
+    pod-level budget leaves, as a user converting by hand would; ``spec.resources`` is removed.
     """
-    out = copy.deepcopy(pod)
-    containers = out.all_containers()
-    pod_mem = 0
-    if pod.resources is not None:
-        q = pod.resources.requests.get(MEMORY) or pod.resources.limits.get(MEMORY)
-        if q is not None:
-            pod_mem = q.int_value()
-    known = sum(m.int_value() for c in containers if (m := _mem_of(c)) is not None)
-    missing = [c for c in containers if _mem_of(c) is None]
-    share = 0
-    if missing and pod_mem > known:
-        share = math.ceil((pod_mem - known) / len(missing) / MI) * MI
-    for c in containers:
-        r = c.resources
-        cpu = _cpu_of(c)
-        n = max(1, math.ceil(cpu.value)) if cpu is not None else 1
-        mem = _mem_of(c)
-        mem_q = mem if mem is not None else Quantity.parse(f"{(share or DEFAULT_MEMORY) // MI}Mi")
-        req = {k: v for k, v in r.requests.items() if k not in (CPU, MEMORY)}
-        lim = {k: v for k, v in r.limits.items() if k not in (CPU, MEMORY)}
-        req[CPU] = Quantity.parse(str(n))
-        lim[CPU] = Quantity.parse(str(n))
-        req[MEMORY] = mem_q
-        lim[MEMORY] = mem_q
-        for k, v in list(req.items()):
-            if is_hugepages(k):
-                lim[k] = v
-        for k, v in list(lim.items()):
-            if is_hugepages(k) and k not in req:
-                req[k] = v
-        c.resources = Resources(req, lim)
-    out.resources = None
-    return out
+    return to_per_container(pod)
 
 
 @dataclass(slots=True)

@@ -47,6 +47,7 @@ from topolet.model.cpuset import format_bits, iter_bits
 from topolet.model.features import POD_LEVEL_RESOURCE_MANAGERS, POD_LEVEL_RESOURCES
 from topolet.model.manifest import admit_to_api
 from topolet.model.pod import CPU, MEMORY, Container, Pod
+from topolet.model.quantity import Quantity
 
 KNOWN_BUG_PR = "kubernetes PR 138770"
 DEFAULT_AFFINITY_BUG = "failed to get the default NUMA affinity"
@@ -311,17 +312,33 @@ def listed_hints(hints: object) -> tuple[list[TopologyHint], str]:
 _NODE_REASON = re.compile(r"^NUMA node (\d+): (.*)$")
 
 
-def group_by_reason(items: list[str]) -> list[str]:
-    """ "NUMA node 2: x", "NUMA node 3: x" → "NUMA nodes 2-3: x" (first-seen order)."""
+@dataclass(frozen=True, slots=True)
+class NodeReason:
+    """Why one NUMA node was left out, worded for it alone (``one``) and for a set of nodes (``each``)."""
+
+    numa: int
+    one: str  # "only 32 CPUs in all < 40"
+    each: str  # "each has only 32 CPUs < 40"
+
+
+def group_by_reason(items: list[str | NodeReason]) -> list[str]:
+    """Per-node reasons grouped, first-seen order: one node "NUMA node 2: x", a set "NUMA nodes 2-3: each ..."."""
     groups: dict[str, list[int]] = {}
+    each: dict[str, str] = {}
     other: list[str] = []
     for it in items:
+        if isinstance(it, NodeReason):
+            groups.setdefault(it.one, []).append(it.numa)
+            each[it.one] = it.each
+            continue
         m = _NODE_REASON.match(it)
         if m is None:
             other.append(it)
             continue
         groups.setdefault(m.group(2), []).append(int(m.group(1)))
-    return [f"{numa_label(ids)}: {reason}" for reason, ids in groups.items()] + other
+    return [
+        f"{numa_label(ids)}: {reason if len(ids) == 1 else each.get(reason, reason)}" for reason, ids in groups.items()
+    ] + other
 
 
 def _status(hints: list[TopologyHint] | None) -> str:
@@ -389,14 +406,18 @@ def _cpu_provider_view(
             parts.append(f"not preferred: {len(ids)} NUMA nodes where {min_aff} could hold {plural(request, 'CPU')}")
         views.append(HintView(ids, h.preferred, "; ".join(parts)))
     offered_single = {mask_bits(h.mask)[0] for h in hints or [] if h.mask is not None and h.mask.bit_count() == 1}
-    not_offered = []
+    not_offered: list[str | NodeReason] = []
     for n, free in free_by_numa.items():
         if n not in offered_single and request > 0 and free + reusable_n < request:
             total = next(s.cpus.bit_count() for s in states if s.numa == n)
             if total < request:
-                not_offered.append(f"NUMA node {n}: only {total} CPUs in all < {request}")
+                not_offered.append(
+                    NodeReason(n, f"only {total} CPUs in all < {request}", f"each has only {total} CPUs < {request}")
+                )
             else:
-                not_offered.append(f"NUMA node {n}: {free} free CPUs < {request}")
+                not_offered.append(
+                    NodeReason(n, f"{free} free CPUs < {request}", f"each has {free} free CPUs < {request}")
+                )
     if status == "cannot-satisfy":
         if _pod_level_managed(node, pod) and c is None and policy.validate_pod_scope_resources(pod):
             why = (
@@ -485,25 +506,39 @@ def _memory_provider_views(
                 parts.append(f"not preferred: {len(ids)} NUMA nodes where {min_aff} could hold it")
             hv.append(HintView(ids, h.preferred, "; ".join(parts)))
         offered_single = {mask_bits(h.mask)[0] for h in hints or [] if h.mask is not None and h.mask.bit_count() == 1}
-        not_offered = []
+        not_offered: list[str | NodeReason] = []
         if request:
             for s in states:
                 if s.numa in offered_single or not s.memory_allocatable:
                     continue
                 free = s.memory_free.get(resource, 0)
+                alloc = s.memory_allocatable.get(resource, 0)
+                need = human_bytes(request)
                 if len(s.group) > 1:
+                    g = mask_label(s.group)
                     not_offered.append(
-                        f"NUMA node {s.numa}: part of the node group {mask_label(s.group)} of a cross-NUMA allocation, "
-                        "so it cannot serve a single-NUMA one"
+                        NodeReason(
+                            s.numa,
+                            f"part of the node group {g} of a cross-NUMA allocation, so it cannot serve a "
+                            "single-NUMA one",
+                            f"each is part of the node group {g} of a cross-NUMA allocation, so none can serve a "
+                            "single-NUMA one",
+                        )
                     )
-                elif s.memory_allocatable.get(resource, 0) < request:
+                elif alloc < request:
                     not_offered.append(
-                        f"NUMA node {s.numa}: allocatable {resource} "
-                        f"{human_bytes(s.memory_allocatable.get(resource, 0))} "
-                        f"< {human_bytes(request)}"
+                        NodeReason(
+                            s.numa,
+                            f"allocatable {resource} {human_bytes(alloc)} < {need}",
+                            f"each has allocatable {resource} {human_bytes(alloc)} < {need}",
+                        )
                     )
                 elif free < request:
-                    not_offered.append(f"NUMA node {s.numa}: {human_bytes(free)} free < {human_bytes(request)}")
+                    not_offered.append(
+                        NodeReason(
+                            s.numa, f"{human_bytes(free)} free < {need}", f"each has {human_bytes(free)} free < {need}"
+                        )
+                    )
         if status == "cannot-satisfy":
             why = f"no NUMA combination has {human_bytes(request)} of {resource} free (respecting the node groups)"
             if _pod_level_managed(node, pod) and c is None:
@@ -1014,7 +1049,30 @@ def _settings_notes(node: Node, pod: Pod) -> list[str]:
         )
     if pod.has_pod_level_resources() and node.gates.enabled(POD_LEVEL_RESOURCES):
         notes.append("The pod's QoS class comes from spec.resources alone (PodLevelResources is on).")
+    cpu_note = cpu_policy_none_note(node, pod)
+    if cpu_note:
+        notes.append(cpu_note)
     return notes
+
+
+def cpu_policy_none_note(node: Node, pod: Pod) -> str:
+    """For a Guaranteed pod asking for whole CPUs on a node whose CPU manager policy is none: what to set."""
+    if isinstance(node.cpu_manager.policy, StaticCPUPolicy) or not is_guaranteed(pod) or _gates_skip(node, pod):
+        return ""
+    whole = [c.name for c in pod.all_containers() if _integral(c.resources.requests.get(CPU))]
+    budget = pod.resources.requests.get(CPU) if pod.resources is not None else None
+    if not whole and not (_pod_level_managed(node, pod) and _integral(budget)):
+        return ""
+    return (
+        f"cpuManagerPolicy is {node.config.cpu_manager_policy}: no container gets exclusive CPUs. To pin them, set "
+        "`cpuManagerPolicy: static` in the KubeletConfiguration (with CPUs reserved for the system, e.g. "
+        "`reservedSystemCPUs`): it is a kubelet setting, not switched on by requesting integer CPUs (the seed "
+        "article is wrong there); a node changing its policy must be drained and its cpu_manager_state removed."
+    )
+
+
+def _integral(q: Quantity | None) -> bool:
+    return q is not None and q.value > 0 and q.value.denominator == 1
 
 
 RESTART_SIMULATION_MAX_PODS = 256

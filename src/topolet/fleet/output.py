@@ -127,30 +127,49 @@ def _labels(rows: list[dict[str, Any]]) -> list[str]:
     return [r["variant"] if len(seeds) == 1 else f"{r['variant']}\nseed {r['seed']}" for r in rows]
 
 
-def write_plots(report: dict[str, Any], out: Path) -> list[Path]:
-    """cores_pinned.png, rejections.png, fragmentation.png and summary.png (the three side by side)."""
-    import matplotlib
+PLOT_NAMES = ("cores_pinned.png", "rejections.png", "fragmentation.png")
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
+def _panels(report: dict[str, Any]) -> list[Any]:
+    """The three panels as functions drawing on an axes."""
     rows = report["variants"]
     labels = _labels(rows)
     x = list(range(len(rows)))
-    paths: list[Path] = []
-    title = f"{report['fleet']}: {report['nodes']} nodes, {report['pods']} pods"
 
     def pinned(ax: Any) -> None:
         vals = [r["pinned_cpus"] for r in rows]
-        bars = ax.bar(x, vals, color="#4c72b0")
+        bars = ax.bar(x, vals, color="#4c72b0", width=0.7)
+        top = max(vals, default=0) or 1
         for b, r in zip(bars, rows, strict=True):
+            cx = b.get_x() + b.get_width() / 2
+            ax.annotate(
+                f"{r['pinned_cpus']}",
+                (cx, b.get_height()),
+                xytext=(0, 2),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=8,
+            )
             saved = r.get("cpus_saved")
-            txt = f"{r['pinned_cpus']}" + (f"\n({saved:+d} saved)" if saved not in (None, 0) else "")
-            ax.annotate(txt, (b.get_x() + b.get_width() / 2, b.get_height()), ha="center", va="bottom", fontsize=8)
+            if saved not in (None, 0) and r["variant"] != report.get("baseline"):
+                # inside the bar, one figure a line: never wider than the bar, never over its neighbour
+                inside = b.get_height() > 0.18 * top
+                ax.annotate(
+                    f"{saved:+d}\nsaved",
+                    (cx, b.get_height() if inside else 0),
+                    xytext=(0, -4 if inside else 14),
+                    textcoords="offset points",
+                    ha="center",
+                    va="top" if inside else "bottom",
+                    fontsize=7,
+                    color="white" if inside else "#1d232b",
+                    linespacing=1.0,
+                )
         ax.set_title("Exclusive CPUs pinned")
         ax.set_ylabel("CPUs")
-        ax.set_xticks(x, labels, rotation=20, ha="right", fontsize=8)
-        ax.margins(y=0.2)
+        ax.set_xticks(x, labels, rotation=25, ha="right", fontsize=8)
+        ax.set_ylim(0, top * 1.12)
 
     def rejections(ax: Any) -> None:
         reasons = sorted(
@@ -160,33 +179,60 @@ def write_plots(report: dict[str, Any], out: Path) -> list[Path]:
         colors = ["#c44e52", "#dd8452", "#8172b3", "#937860", "#da8bc3", "#8c8c8c", "#ccb974"]
         for k, reason in enumerate(reasons):
             vals = [r["pending"] if reason == "Unschedulable" else r["rejected"].get(reason, 0) for r in rows]
-            ax.bar(x, vals, bottom=bottom, label=reason, color=colors[k % len(colors)])
+            ax.bar(x, vals, bottom=bottom, label=reason, color=colors[k % len(colors)], width=0.7)
             bottom = [b + v for b, v in zip(bottom, vals, strict=True)]
         ax.set_title("Pods not running, by reason")
         ax.set_ylabel("pods")
-        ax.set_xticks(x, labels, rotation=20, ha="right", fontsize=8)
+        ax.set_xticks(x, labels, rotation=25, ha="right", fontsize=8)
         if reasons:
-            ax.legend(fontsize=7)
+            ax.set_ylim(0, (max(bottom) or 1) * 1.35)  # room above the bars for the legend
+            ax.legend(fontsize=7, loc="upper center", ncol=min(2, len(reasons)), frameon=False)
         else:
             ax.text(0.5, 0.5, "every pod admitted", ha="center", va="center", transform=ax.transAxes)
 
     def fragmentation(ax: Any) -> None:
-        w = 0.4
+        w = 0.38
         stranded = [r["stranded_cpus"] for r in rows]
         free = [r["free_cpus"] - r["stranded_cpus"] for r in rows]
         ax.bar([i - w / 2 for i in x], stranded, w, label="free CPUs on partly used NUMA nodes", color="#dd8452")
         ax.bar([i + w / 2 for i in x], free, w, label="free CPUs on whole free NUMA nodes", color="#55a868")
         ax.set_title("Per-NUMA fragmentation")
         ax.set_ylabel("CPUs")
-        ax.set_xticks(x, labels, rotation=20, ha="right", fontsize=8)
-        ax.legend(fontsize=7)
+        ax.set_xticks(x, labels, rotation=25, ha="right", fontsize=8)
+        ax.set_ylim(0, (max([*stranded, *free], default=0) or 1) * 1.35)  # room above the bars for the legend
+        ax.legend(fontsize=7, loc="upper center", ncol=1, frameon=False)
 
-    for name, fn in (
-        ("cores_pinned.png", pinned),
-        ("rejections.png", rejections),
-        ("fragmentation.png", fragmentation),
-    ):
-        fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=110)
+    return [pinned, rejections, fragmentation]
+
+
+def summary_figure(report: dict[str, Any]) -> Any:
+    """The three panels side by side (summary.png), as a matplotlib figure."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = len(report["variants"])
+    fig, axes = plt.subplots(1, 3, figsize=(max(15.0, 3 * (1.2 + 0.75 * n)), 5.0), dpi=100)
+    for ax, fn in zip(axes, _panels(report), strict=True):
+        fn(ax)
+    fig.suptitle(f"{report['fleet']}: {report['nodes']} nodes, {report['pods']} pods", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def write_plots(report: dict[str, Any], out: Path) -> list[Path]:
+    """cores_pinned.png, rejections.png, fragmentation.png and summary.png (the three side by side)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    paths: list[Path] = []
+    title = f"{report['fleet']}: {report['nodes']} nodes, {report['pods']} pods"
+    n = len(report["variants"])
+    for name, fn in zip(PLOT_NAMES, _panels(report), strict=True):
+        fig, ax = plt.subplots(figsize=(max(6.4, 1.2 + 0.75 * n), 4.4), dpi=110)
         fn(ax)
         fig.suptitle(title, fontsize=9)
         fig.tight_layout()
@@ -194,11 +240,7 @@ def write_plots(report: dict[str, Any], out: Path) -> list[Path]:
         fig.savefig(p)
         plt.close(fig)
         paths.append(p)
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.6), dpi=100)
-    for ax, fn in zip(axes, (pinned, rejections, fragmentation), strict=True):
-        fn(ax)
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    fig = summary_figure(report)
     p = out / "summary.png"
     fig.savefig(p)
     plt.close(fig)

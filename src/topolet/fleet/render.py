@@ -85,17 +85,62 @@ _CAPTION = (
 )
 
 
-def rich_table(report: dict[str, Any]) -> Any:
-    from rich.table import Table
+def _short_reasons(cell: str) -> str:
+    """``36 TopologyAffinityError`` → ``36 TopologyAffinity`` (the narrow form)."""
+    return cell.replace("Error", "")
 
-    t = Table(title=_title(report), title_justify="left", caption=_CAPTION, caption_justify="left")
-    for i, c in enumerate(_SHORT):
-        t.add_column(c, justify="left" if i in (0, 2) else "right", overflow="fold", no_wrap=i == 0)
-    from rich.markup import escape
 
-    for row in table_rows(report):
-        t.add_row(*(escape(c) for c in row))
-    return t
+def _short_stranded(cell: str) -> str:
+    """``374 (23% of free)`` → ``374 (23%)``."""
+    return cell.replace(" of free)", ")")
+
+
+# priority: 0 always shown; the higher, the sooner a column is left out at narrow widths
+_PRIORITY = (0, 0, 0, 2, 0, 0, 3, 3, 3, 1, 2, 1)
+
+
+def table_columns() -> list[Any]:
+    from topolet.render.width import Column
+
+    cols = []
+    for i, (full, short) in enumerate(zip(COLUMNS, _SHORT, strict=True)):
+        cols.append(
+            Column(
+                full,
+                short,
+                justify="left" if i in (0, 2) else "right",
+                priority=_PRIORITY[i],
+                wrap=i in (0, 2, 9),
+                compact=_short_reasons if i == 2 else _short_stranded if i == 9 else None,
+                min_width=10 if i == 9 else 0,
+            )
+        )
+    return cols
+
+
+def rich_table(report: dict[str, Any], width: int | None = None) -> Any:
+    """The table, in the widest layout that fits ``width`` (None: every column, short headers)."""
+    from rich.console import Group
+    from rich.text import Text
+
+    from topolet.render.width import fit_rich_table
+
+    cols = table_columns()
+    if width is None:  # no limit: the classic table
+        for c in cols:
+            c.priority = 0
+        width = 10_000
+    table, fitted = fit_rich_table(
+        cols,
+        table_rows(report),
+        width,
+        title=_title(report),
+        title_justify="left",
+        caption=_CAPTION,
+        caption_justify="left",
+    )
+    note = fitted.note(width if width < 10_000 else None)
+    return Group(table, Text(note, style="dim")) if note else table
 
 
 def markdown_table(report: dict[str, Any]) -> str:

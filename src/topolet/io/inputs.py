@@ -6,6 +6,7 @@ field, for the CLI to print without a traceback.
 
 from __future__ import annotations
 
+import difflib
 import json
 import sys
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from typing import Any
 from topolet.io import yamlio
 from topolet.model.features import FeatureGates
 from topolet.model.kubelet_config import KubeletConfig, KubeletConfigError, load_kubelet_config
-from topolet.model.manifest import ManifestError, load_documents, pods_from_object
+from topolet.model.manifest import WORKLOAD_KINDS, ManifestError, load_documents, pods_from_object
 from topolet.model.pod import Pod
 from topolet.model.presets import PresetError, preset_from_arg
 from topolet.model.quantity import QuantityError
@@ -169,14 +170,53 @@ def pods_from_objects(objs: list[LoadedObject], gates: FeatureGates) -> list[Pod
     return pods
 
 
-def load_pods(paths: list[str], gates: FeatureGates) -> list[Pod]:
-    """Pods (workload objects expanded to their replicas) as written, before API defaulting."""
-    return pods_from_objects([o for o in load_objects(paths) if _is_workload(o.obj)], gates)
+def load_pods(paths: list[str], gates: FeatureGates, skipped: list[str] | None = None) -> list[Pod]:
+    """Pods (workload objects expanded to their replicas) as written, before API defaulting.
+
+    As ``kubectl`` users expect of a directory of manifests, objects that are not Pods or workload
+    controllers (Services, ConfigMaps, ResourceQuotas, ...) are skipped; a note for each goes to
+    ``skipped`` when given. No pod at all is an error.
+    """
+    objs = load_objects(paths)
+    workloads = []
+    for lo in objs:
+        note = skip_note(lo)
+        if note is None:
+            workloads.append(lo)
+        elif skipped is not None:
+            skipped.append(note)
+    pods = pods_from_objects(workloads, gates)
+    if not pods:
+        kinds = ", ".join(sorted({str(lo.obj.get("kind")) for lo in objs if isinstance(lo.obj, dict)}))
+        raise InputError(
+            f"{', '.join(paths)}: no Pods or workload objects ({', '.join(WORKLOAD_KINDS)}) to use"
+            + (f"; found only {kinds}" if kinds else "")
+        )
+    return pods
 
 
-def _is_workload(obj: dict[str, Any]) -> bool:
-    # quotas are enforced by the node workflow; namespaces need nothing from the kubelet
-    return obj.get("kind") not in ("ResourceQuota", "Namespace")
+_SKIP_WHY = {
+    "ResourceQuota": "quotas are enforced by `topolet apply` on a node",
+    "Namespace": "namespaces need nothing from the kubelet",
+}
+
+
+def skip_note(lo: LoadedObject) -> str | None:
+    """The note for an object that is not a Pod or a workload controller (None: a workload to use).
+
+    Objects without a kind stay workloads, so that reading them reports kubectl's "Object 'Kind' is missing".
+    """
+    obj = lo.obj
+    kind = obj.get("kind") if isinstance(obj, dict) else None
+    if not isinstance(kind, str) or not kind or kind in WORKLOAD_KINDS or kind.endswith("List"):
+        return None
+    if difflib.get_close_matches(kind, list(WORKLOAD_KINDS), n=1, cutoff=0.8):
+        return None  # a misspelt workload kind: reading it says so
+    meta = obj.get("metadata")
+    name = meta.get("name") if isinstance(meta, dict) else None
+    ref = f"{kind}/{name}" if isinstance(name, str) and name else kind
+    why = _SKIP_WHY.get(kind, "not a Pod or a workload controller")
+    return f"{lo.source}: {ref} skipped ({why})"
 
 
 def embedded_pod_path() -> str:

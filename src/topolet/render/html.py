@@ -46,39 +46,54 @@ CSS = """
 :root { --fg:#1d232b; --muted:#5b6572; --line:#d5dae1; --bg:#ffffff; --panel:#f7f8fa; }
 * { box-sizing: border-box; }
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color: var(--fg);
-       background: var(--bg); margin: 0; padding: 24px 32px; line-height: 1.4; }
+       background: var(--bg); margin: 0; padding: 24px 32px; line-height: 1.4; overflow-wrap: break-word; }
 h1 { font-size: 22px; margin: 0 0 4px; }
 h2 { font-size: 18px; margin: 28px 0 10px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
 h3 { font-size: 15px; margin: 16px 0 6px; }
-.sub { color: var(--muted); margin: 0 0 12px; }
+.sub { color: var(--muted); margin: 0 0 12px; overflow-wrap: anywhere; }
 table { border-collapse: collapse; font-size: 13px; margin: 6px 0 12px; }
+table.pods { width: 100%; }
 th, td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; }
 th { background: var(--panel); font-weight: 600; }
 td.mono, .mono { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; }
-td.cpus { white-space: nowrap; }
+td.msg { overflow-wrap: anywhere; }
+.nowrap { white-space: nowrap; }
 details { margin: 4px 0; }
 summary { cursor: pointer; font-weight: 600; }
 .settings td:first-child { color: var(--muted); }
-.legend { display: flex; flex-wrap: wrap; gap: 6px 18px; font-size: 13px; margin: 8px 0 4px; padding: 0;
-          list-style: none; }
-.legend li { display: flex; align-items: center; gap: 6px; }
-.swatch { display: inline-block; min-width: 28px; padding: 1px 4px; border-radius: 3px; font-family: monospace;
-          font-size: 12px; text-align: center; border: 1px solid #9aa3ad; }
+.settings td { overflow-wrap: anywhere; }
+.map-and-legend { display: flex; flex-wrap: wrap; gap: 8px 28px; align-items: flex-start; }
+.map-and-legend > svg { flex: 0 1 auto; }
+.legend-box { flex: 1 1 300px; min-width: 0; font-size: 13px; }
+.legend-box p { margin: 4px 0; color: var(--muted); }
+.legend { display: flex; flex-direction: column; gap: 6px; margin: 6px 0 4px; padding: 0; list-style: none; }
+.legend li { display: flex; align-items: flex-start; gap: 8px; }
+.legend li > span.text { min-width: 0; overflow-wrap: anywhere; }
+.swatch { display: inline-block; min-width: 30px; padding: 1px 4px; border-radius: 3px; font-family: monospace;
+          font-size: 12px; text-align: center; border: 1px solid #9aa3ad; flex: none; }
 .status-admitted { color: #1b7a33; font-weight: 600; }
 .status-rejected { color: #b3261e; font-weight: 600; }
 pre.explain { background: var(--panel); border: 1px solid var(--line); padding: 10px 12px; font-size: 12px;
               white-space: pre-wrap; overflow-wrap: anywhere; }
-.compare { display: grid; grid-template-columns: 1fr 1fr; gap: 24px; }
+.compare { display: grid; grid-template-columns: repeat(auto-fit, minmax(540px, 1fr)); gap: 24px; }
 .compare > .side { min-width: 0; border: 1px solid var(--line); border-radius: 6px; padding: 0 14px 12px; }
-.figures { display: flex; gap: 16px; flex-wrap: wrap; margin: 8px 0; }
-.figure { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; padding: 6px 12px; }
+.figures { display: flex; gap: 12px; flex-wrap: wrap; margin: 8px 0; }
+.figure { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; padding: 6px 12px;
+          min-width: 0; }
 .figure b { display: block; font-size: 20px; }
 .figure span { color: var(--muted); font-size: 12px; }
 svg { max-width: 100%; height: auto; }
-.table-wrap { max-width: 100%; overflow-x: auto; }
-.compare table { font-size: 12px; }
-.compare th, .compare td { padding: 3px 5px; }
 svg text { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; }
+.memory { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 2px 12px; max-width: 860px;
+          align-items: center; font-size: 13px; margin: 6px 0 8px; }
+.membar-label { white-space: nowrap; }
+.membar-wrap { position: relative; height: 22px; }
+.membar-wrap svg.membar { display: block; width: 100%; height: 22px; max-width: none; }
+.memseg-label { position: absolute; top: 0; height: 22px; line-height: 22px; text-align: center; color: #ffffff;
+                font-size: 12px; font-weight: 600; overflow: hidden; pointer-events: none; }
+.membar-detail { grid-column: 2; min-width: 0; overflow-wrap: anywhere; margin-bottom: 6px; }
+.memory-key { color: var(--muted); font-size: 12px; margin: 0 0 12px; }
+.model-pods h3 { margin-top: 20px; }
 footer { color: var(--muted); font-size: 12px; margin-top: 32px; }
 """
 
@@ -115,7 +130,12 @@ def owner_fill(o: OwnerView | None, code: str = "") -> tuple[str, str]:
     return _mix(base, 0.85), "#1d232b"
 
 
-def svg_node_map(view: NodeView, dom_id: str = "node-map") -> str:
+def _text_w(text: str) -> int:
+    """The width of a 12px bold monospace heading (~7.5px a character) and the block's padding."""
+    return round(len(text) * 7.5) + 20
+
+
+def svg_node_map(view: NodeView, dom_id: str = "node-map", cores_per_row: int = MAX_CORES_PER_ROW) -> str:
     owners = {o.code: o for o in view.owners}
     parts: list[str] = []
     y = 4
@@ -125,27 +145,38 @@ def svg_node_map(view: NodeView, dom_id: str = "node-map") -> str:
         y += 22
         for b in s.blocks:
             cores = b.cores
-            per_row = min(MAX_CORES_PER_ROW, max(1, len(cores)))
+            per_row = min(cores_per_row, max(1, len(cores)))
             rows = [cores[i : i + per_row] for i in range(0, len(cores), per_row)]
             threads = max((len(k.cpus) for k in cores), default=1)
-            block_w = LABEL_W + per_row * (CELL_W + GAP) + 12
-            row_h = 14 + threads * (CELL_H + 2) + 6
-            block_h = 24 + len(rows) * row_h + 4
-            width = max(width, 12 + block_w)
             shared = " (part on this socket)" if b.shared else ""
+            head = f"NUMA node {b.numa}{shared} · CPUs {b.cpus} · {b.free_cpus}/{b.total_cpus} in the shared pool"
+            cells_w = LABEL_W + per_row * (CELL_W + GAP) + 12
+            heads = [head]
+            if _text_w(head) > cells_w:  # the heading on two lines rather than a block wider than its cells
+                heads = [
+                    f"NUMA node {b.numa}{shared} · CPUs {b.cpus}",
+                    f"{b.free_cpus}/{b.total_cpus} in the shared pool",
+                ]
+            block_w = max([cells_w, *(_text_w(h) for h in heads)])
+            head_h = 8 + 16 * len(heads)
+            row_h = 14 + threads * (CELL_H + 2) + 6
+            block_h = head_h + len(rows) * row_h + 4
+            width = max(width, 12 + block_w)
             parts.append(
                 f'<g class="numa" data-numa="{b.numa}" data-socket="{b.socket}">'
                 f'<rect x="12" y="{y}" width="{block_w}" height="{block_h}" rx="6" fill="#fbfcfd" stroke="#b8c0ca"/>'
-                f'<text x="20" y="{y + 16}" font-size="12" font-weight="bold">NUMA node {b.numa}{_e(shared)} · '
-                f"CPUs {_e(b.cpus)} · {b.free_cpus}/{b.total_cpus} in the shared pool</text>"
+                + "".join(
+                    f'<text x="20" y="{y + 16 + 16 * i}" font-size="12" font-weight="bold">{_e(h)}</text>'
+                    for i, h in enumerate(heads)
+                )
             )
-            ry = y + 24
+            ry = y + head_h
             for row in rows:
                 for i, k in enumerate(row):
                     cx = 20 + LABEL_W + i * (CELL_W + GAP)
                     parts.append(
                         f'<text x="{cx + CELL_W / 2}" y="{ry + 10}" font-size="9" fill="#6b7480" '
-                        f'text-anchor="middle">core {k.id}</text>'
+                        f'text-anchor="middle">{"core " if k.id < 100 else "c"}{k.id}</text>'
                     )
                 for t in range(threads):
                     ty = ry + 14 + t * (CELL_H + 2)
@@ -178,6 +209,13 @@ def svg_node_map(view: NodeView, dom_id: str = "node-map") -> str:
     )
 
 
+LEGEND_INTRO = (
+    "Each CPU cell shows the CPU id, then who holds it: ## reserved CPUs, .. the node's shared pool; a letter is a "
+    "pod (A, B, …) followed by 1, 2, … for the container it is exclusive to, ~ for the pod's shared pool, "
+    "+ for CPUs of the pod's bubble that no container holds."
+)
+
+
 def legend_html(view: NodeView) -> str:
     items = []
     for o in view.owners:
@@ -186,12 +224,24 @@ def legend_html(view: NodeView) -> str:
         items.append(
             f'<li data-code="{_e(o.code)}">'
             f'<span class="swatch" style="background:{fill};color:{fg}">{_e(o.code)}</span>'
-            f"{_e(o.label)}{_e(extra)}</li>"
+            f'<span class="text">{_e(o.label)}{_e(extra)}</span></li>'
         )
-    return '<ul class="legend">' + "".join(items) + "</ul>"
+    return (
+        '<div class="legend-box"><p class="legend-intro">'
+        + _e(LEGEND_INTRO)
+        + '</p><ul class="legend">'
+        + "".join(items)
+        + "</ul></div>"
+    )
+
+
+def map_with_legend(view: NodeView, dom_id: str, cores_per_row: int = MAX_CORES_PER_ROW) -> str:
+    """The CPU map with its legend beside it (under it when the page is narrow)."""
+    return f'<div class="map-and-legend">{svg_node_map(view, dom_id, cores_per_row)}{legend_html(view)}</div>'
 
 
 def svg_memory(view: NodeView, dom_id: str = "memory-bars") -> str:
+    """Memory per NUMA node: a label, a bar (SVG, stretched to the column) and the figures as text that wraps."""
     if not view.memory_tracked:
         rows = "".join(
             f"<li>NUMA node {n}: {_e(human_bytes(size))} (not pinned: memoryManagerPolicy None)</li>"
@@ -199,19 +249,17 @@ def svg_memory(view: NodeView, dom_id: str = "memory-bars") -> str:
         )
         return f'<ul id="{_e(dom_id)}" class="memory-untracked">{rows}</ul>'
     owners = {o.pod_letter: o for o in view.owners if o.pod_letter}
-    bar_w = 420
-    label_w = 150
-    row_h = 26
-    parts: list[str] = []
-    for i, b in enumerate(view.memory):
-        y = 4 + i * row_h
-        parts.append(f'<text x="0" y="{y + 15}" font-size="12">NUMA {b.numa} {_e(b.resource)}</text>')
-        x = float(label_w)
+    scale = 1000.0
+    rows_html: list[str] = []
+    for b in view.memory:
         total = max(b.total, sum(seg.size for seg in b.segments), 1)  # never wider than the bar
+        rects: list[str] = []
+        labels: list[str] = []
+        x = 0.0
         for seg in b.segments:
-            w = seg.size * bar_w / total
-            if seg.size and w < 1:
-                w = 1
+            w = seg.size * scale / total
+            if seg.size and w < 2:
+                w = 2
             if seg.code == RESERVED:
                 fill = RESERVED_FILL
             elif seg.code == FREE:
@@ -221,25 +269,29 @@ def svg_memory(view: NodeView, dom_id: str = "memory-bars") -> str:
             else:
                 o = owners.get(seg.code)
                 fill = PALETTE[o.pod_index % len(PALETTE)] if o else "#888888"
-            parts.append(
-                f'<rect class="mem-seg" data-numa="{b.numa}" data-code="{_e(seg.code)}" x="{x:.1f}" y="{y + 2}" '
-                f'width="{w:.1f}" height="18" fill="{fill}" stroke="#8a94a0" stroke-width="0.5">'
-                f"<title>{_e(seg.code)} {_e(seg.label)}: {_e(human_bytes(seg.size))}</title></rect>"
+            rects.append(
+                f'<rect class="mem-seg" data-numa="{b.numa}" data-code="{_e(seg.code)}" x="{x:.1f}" y="0" '
+                f'width="{w:.1f}" height="22" fill="{fill}" stroke="#8a94a0" stroke-width="0.5" '
+                f'vector-effect="non-scaling-stroke"><title>{_e(seg.code)} {_e(seg.label)}: '
+                f"{_e(human_bytes(seg.size))}</title></rect>"
             )
-            if seg.code not in (RESERVED, FREE) and w >= 16:
-                parts.append(
-                    f'<text x="{x + w / 2:.1f}" y="{y + 15}" font-size="11" fill="#ffffff" '
-                    f'text-anchor="middle">{_e(seg.code)}</text>'
+            if seg.code not in (RESERVED, FREE) and w >= 40:
+                labels.append(
+                    f'<span class="memseg-label" style="left:{x / 10:.2f}%;width:{w / 10:.2f}%">{_e(seg.code)}</span>'
                 )
             x += w
-        parts.append(f'<text x="{label_w + bar_w + 8}" y="{y + 15}" font-size="12">{_e(_memory_detail(b))}</text>')
-    height = 8 + len(view.memory) * row_h
-    width = label_w + bar_w + 330
-    return (
-        f'<svg id="{_e(dom_id)}" class="memory" viewBox="0 0 {width} {height}" width="{width}" height="{height}">'
-        + "".join(parts)
-        + "</svg>"
+        rows_html.append(
+            f'<span class="membar-label" data-numa="{b.numa}">NUMA {b.numa} {_e(b.resource)}</span>'
+            f'<div class="membar-wrap"><svg class="membar" viewBox="0 0 {scale:.0f} 22" preserveAspectRatio="none" '
+            f'role="img" aria-label="NUMA {b.numa} {_e(b.resource)}">{"".join(rects)}</svg>{"".join(labels)}</div>'
+            f'<span class="membar-detail mono">{_e(_memory_detail(b))}</span>'
+        )
+    key = (
+        '<p class="memory-key"><span class="swatch" style="background:'
+        f'{RESERVED_FILL};color:#fff">#</span> reserved for the system · letters: the pods of the CPU legend · '
+        f'<span class="swatch" style="background:{FREE_FILL};color:#6b7480">.</span> free</p>'
     )
+    return f'<div id="{_e(dom_id)}" class="memory">' + "".join(rows_html) + "</div>" + key
 
 
 def _memory_detail(b: MemoryBar) -> str:
@@ -250,6 +302,13 @@ def _memory_detail(b: MemoryBar) -> str:
     if pods:
         text += f" · {pods}"
     return text
+
+
+def _cpuset_html(text: str) -> str:
+    """A cpuset that may break after its commas (never inside a range); a short one stays on one line."""
+    if len(text) <= 16:
+        return f'<span class="nowrap">{_e(text)}</span>'
+    return ",<wbr>".join(_e(part) for part in text.split(","))
 
 
 def pods_table(view: NodeView, dom_id: str = "pod-table", explanations: list[Explanation] | None = None) -> str:
@@ -272,14 +331,14 @@ def pods_table(view: NodeView, dom_id: str = "pod-table", explanations: list[Exp
                     f'<td rowspan="{n}">{swatch}{_e(p.pod)}</td>'
                     f'<td rowspan="{n}" class="status-admitted">Admitted</td>'
                     f'<td rowspan="{n}">{_e(p.qos)}</td>'
-                    f'<td rowspan="{n}" class="mono cpus">{_e(p.pod_cpus or "-")}</td>'
-                    f'<td rowspan="{n}" class="mono">{_e(p.numa or "-")}</td>'
+                    f'<td rowspan="{n}" class="mono cpus">{_cpuset_html(p.pod_cpus or "-")}</td>'
+                    f'<td rowspan="{n}" class="mono">{_cpuset_html(p.numa or "-")}</td>'
                 )
             rows.append(
                 f'<tr class="container-row" data-pod="{_e(p.pod)}" data-container="{_e(c.name)}">{cells}'
                 f'<td>{_e(c.name)}</td><td>{_e(c.kind)}</td><td class="mono">{_e(c.code or "..")}</td>'
-                f'<td>{_e(c.cpu_mode)}</td><td class="mono cpus">{_e(c.cpus)}</td><td class="mono">{_e(c.mems)}</td>'
-                f'<td class="mono">{_e(c.memory or "-")}</td></tr>'
+                f'<td>{_e(c.cpu_mode)}</td><td class="mono cpus">{_cpuset_html(c.cpus)}</td>'
+                f'<td class="mono">{_cpuset_html(c.mems)}</td><td>{_e(c.memory or "-")}</td></tr>'
             )
         del e
     for e in explanations or []:
@@ -293,13 +352,15 @@ def pods_table(view: NodeView, dom_id: str = "pod-table", explanations: list[Exp
             f'<tr class="container-row rejected" data-pod="{_e(e.pod)}"><td>{_e(e.pod)}</td>'
             f'<td class="status-rejected">Rejected: {_e(e.reason)}{_e(by)}</td>'
             f"<td>{_e(e.request.qos if e.request else '')}</td>"
-            f'<td>-</td><td>-</td><td colspan="7">{_e(", ".join(names))} — {_e(e.message)}{_e(short)}</td></tr>'
+            f'<td>-</td><td>-</td><td colspan="7" class="msg">{_e(", ".join(names))} — {_e(e.message)}{_e(short)}</td>'
+            "</tr>"
         )
     head = (
         "<tr><th>Pod</th><th>Status</th><th>QoS</th><th>Pod CPUs</th><th>NUMA</th><th>Container</th><th>Kind</th>"
-        "<th>Code</th><th>CPU mode</th><th>Cpus_allowed_list</th><th>Mems_allowed_list</th><th>Pinned memory</th></tr>"
+        "<th>Code</th><th>CPU mode</th><th>Cpus_allowed_<wbr>list</th><th>Mems_allowed_<wbr>list</th>"
+        "<th>Pinned memory</th></tr>"
     )
-    return f'<div class="table-wrap"><table id="{_e(dom_id)}" class="pods">{head}{"".join(rows)}</table></div>'
+    return f'<table id="{_e(dom_id)}" class="pods">{head}{"".join(rows)}</table>'
 
 
 def settings_table(view: NodeView) -> str:
@@ -360,29 +421,42 @@ class ReportSide:
     figures: list[tuple[str, str]] = field(default_factory=list)  # (value, label)
 
 
-def _side_html(side: ReportSide, compact: bool) -> str:
-    k = side.key
-    figs = ""
-    if side.figures:
-        figs = (
-            '<div class="figures">'
-            + "".join(
-                f'<div class="figure" data-figure="{_e(label)}"><b>{_e(value)}</b><span>{_e(label)}</span></div>'
-                for value, label in side.figures
-            )
-            + "</div>"
-        )
+def _figures_html(side: ReportSide) -> str:
+    if not side.figures:
+        return ""
     return (
+        '<div class="figures">'
+        + "".join(
+            f'<div class="figure" data-figure="{_e(label)}"><b>{_e(value)}</b><span>{_e(label)}</span></div>'
+            for value, label in side.figures
+        )
+        + "</div>"
+    )
+
+
+def _side_html(side: ReportSide, compact: bool) -> str:
+    """One model: with ``compact`` (side by side) the map, legend and memory only; the tables come after."""
+    k = side.key
+    top = (
         f'<section class="model" id="{_e(k)}">'
         + (f"<h2>{_e(side.title)}</h2>" if side.title else "")
-        + figs
+        + _figures_html(side)
         + ("" if compact else f"<h3>Node settings</h3>{settings_table(side.view)}")
-        + f"<h3>CPU map</h3>{svg_node_map(side.view, f'{k}-map')}{legend_html(side.view)}"
+        + f"<h3>CPU map</h3>{map_with_legend(side.view, f'{k}-map', 8 if compact else MAX_CORES_PER_ROW)}"
         + f"<h3>Memory per NUMA node</h3>{svg_memory(side.view, f'{k}-memory')}"
-        + f"<h3>Pods and containers</h3>{pods_table(side.view, f'{k}-pods', side.explanations)}"
-        + f"<h3>Rejected pods, explained</h3>{explanations_html(side.explanations, f'{k}-rejected')}"
+    )
+    if compact:
+        return top + "</section>"
+    return top + _tables_html(side, "") + "</section>"
+
+
+def _tables_html(side: ReportSide, title: str) -> str:
+    k = side.key
+    head = f" — {_e(title)}" if title else ""
+    return (
+        f"<h3>Pods and containers{head}</h3>{pods_table(side.view, f'{k}-pods', side.explanations)}"
+        + f"<h3>Rejected pods, explained{head}</h3>{explanations_html(side.explanations, f'{k}-rejected')}"
         + _admitted_html(side.explanations, f"{k}-admitted")
-        + "</section>"
     )
 
 
@@ -396,6 +470,13 @@ def html_report(sides: list[ReportSide], *, title: str = "topolet report", subti
             '<div class="compare">'
             + "".join(f'<div class="side">{_side_html(s, compact=True)}</div>' for s in sides)
             + "</div>"
+            # the tables need the page's whole width: one model after the other, not squeezed side by side
+            + "".join(
+                f'<section class="model-pods" id="{_e(s.key)}-tables"><h2>{_e(s.title or s.key)}: pods</h2>'
+                + _tables_html(s, "")
+                + "</section>"
+                for s in sides
+            )
         )
     return (
         "<!DOCTYPE html>\n"

@@ -9,6 +9,7 @@ map of the node after :func:`describe_node_renderables`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -188,18 +189,49 @@ class PodView:
 
 
 def _pod_level_reason(nd: NodeDir, pod: Pod) -> tuple[bool, str]:
+    """Whether the pod-level resource managers handle the pod, and the one condition that decides it.
+
+    They do only for a Guaranteed pod with ``spec.resources``, both feature gates on, and the topology
+    manager at scope ``pod`` under a policy other than ``none`` (policy ``none`` has no pod scope).
+    """
     gates = nd.node.gates if nd.node is not None else nd.config.feature_gates
+    cfg = nd.config
     if not pod.has_pod_level_resources():
         return False, "the pod has no pod-level resources (spec.resources)"
     if not gates.enabled(POD_LEVEL_RESOURCES):
         return False, "the PodLevelResources feature gate is off"
     if not gates.enabled(POD_LEVEL_RESOURCE_MANAGERS):
         return False, "the PodLevelResourceManagers feature gate is off"
-    if nd.config.topology_manager_scope != "pod":
-        return False, f"topologyManagerScope is {nd.config.topology_manager_scope}, not pod"
+    if cfg.topology_manager_policy == "none":
+        return False, (
+            "topologyManagerPolicy is none (the pod-level managers need topologyManagerScope pod "
+            "and a topology policy other than none)"
+        )
+    if cfg.topology_manager_scope != "pod":
+        return False, f"topologyManagerScope is {cfg.topology_manager_scope}, not pod"
     if pod.qos_class != QOS_GUARANTEED:
         return False, f"the pod's QoS class is {pod.qos_class}, not Guaranteed"
-    return True, "PodLevelResourceManagers on, topologyManagerScope pod, Guaranteed pod with pod-level resources"
+    return True, (
+        f"topologyManagerScope pod, topologyManagerPolicy {cfg.topology_manager_policy}, "
+        "PodLevelResources and PodLevelResourceManagers on, Guaranteed pod with spec.resources"
+    )
+
+
+def _nothing_pinned_why(nd: NodeDir, pod: Pod) -> str:
+    """Why the pod-level managers pinned neither CPUs nor memory for a pod they handle."""
+    cfg = nd.config
+    why: list[str] = []
+    if cfg.cpu_manager_policy != "static":
+        why.append(f"cpuManagerPolicy {cfg.cpu_manager_policy} pins no CPUs")
+    else:
+        q = pod.resources.requests.get("cpu") if pod.resources is not None else None
+        if q is None:
+            why.append("the pod has no pod-level cpu budget")
+        elif q.as_int64() is None:
+            why.append(f"non-integer pod CPU budget {q}: no CPU pinning")
+    if cfg.memory_manager_policy != "Static":
+        why.append(f"memoryManagerPolicy {cfg.memory_manager_policy} pins no memory")
+    return "; ".join(why) or "nothing was allocated"
 
 
 def pod_view(nd: NodeDir, sp: StoredPod) -> PodView:
@@ -226,7 +258,53 @@ def pod_status_text(sp: StoredPod) -> str:
 # --------------------------------------------------------------------------- get
 
 
-def pods_table(nd: NodeDir, pods: Iterable[StoredPod], *, wide: bool, all_namespaces: bool) -> str:
+def fitted_table(rows: Sequence[Sequence[str]], priority: dict[str, int], width: int | None = -1) -> str:
+    """A kubectl ``get`` table fitted to ``width`` (-1: the terminal's, None: no limit): at a narrow width the
+    columns of highest ``priority`` number are left out first, with a note; cells never wrap."""
+    from topolet.render.width import Column, fit_plain_table, output_width
+
+    if width == -1:
+        width = output_width()
+    head, body = rows[0], rows[1:]
+    cols = [Column(h, priority=priority.get(h, 0)) for h in head]
+    fitted = fit_plain_table(cols, body, width, padding=3)
+    text = table([fitted.headers, *fitted.rows])
+    note = fitted.note(width)
+    return f"{text}\n{note}" if note else text
+
+
+_VALUE_COLUMN = re.compile(r"^(\s*[^\s:][^:]*:\s{2,}|\s*(?:\S+ {2,}){2,})")
+
+
+def fit_lines(text: str, width: int | None = -1) -> str:
+    """``describe`` text with every line longer than ``width`` (-1: the terminal's; None: no limit) wrapped at
+    spaces, the continuation under the value column ("Key:   value ...") or the last table column."""
+    from topolet.render.width import output_width, wrap_words
+
+    if width == -1:
+        width = output_width()
+    if width is None:
+        return text
+    out: list[str] = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            out.append(line)
+            continue
+        m = _VALUE_COLUMN.match(line)
+        hang = len(m.group(1)) if m else None
+        if hang is not None and hang > width // 2:
+            hang = None
+        out.extend(wrap_words(line, width, hang))
+    return "\n".join(out)
+
+
+_POD_PRIORITY = {"NODE": 5, "RESTARTS": 4, "READY": 3, "AGE": 2, "NAMESPACE": 2, "QOS": 1, "NUMA": 1}
+_NODE_PRIORITY = {"ROLES": 4, "VERSION": 4, "AGE": 3, "MEMORY": 2, "NUMA": 2, "MEMORY-POLICY": 1}
+
+
+def pods_table(
+    nd: NodeDir, pods: Iterable[StoredPod], *, wide: bool, all_namespaces: bool, width: int | None = -1
+) -> str:
     head = ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
     if all_namespaces:
         head.insert(0, "NAMESPACE")
@@ -249,10 +327,10 @@ def pods_table(nd: NodeDir, pods: Iterable[StoredPod], *, wide: bool, all_namesp
                 nd.name,
             ]
         rows.append(row)
-    return table(rows)
+    return fitted_table(rows, _POD_PRIORITY, width)
 
 
-def nodes_table(nd: NodeDir, *, wide: bool) -> str:
+def nodes_table(nd: NodeDir, *, wide: bool, width: int | None = -1) -> str:
     head = ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]
     if wide:
         head += ["CPUS", "MEMORY", "NUMA", "CPU-POLICY", "MEMORY-POLICY", "TOPOLOGY-POLICY", "SCOPE"]
@@ -269,7 +347,7 @@ def nodes_table(nd: NodeDir, *, wide: bool) -> str:
             c.topology_manager_policy,
             c.topology_manager_scope,
         ]
-    return table([head, row])
+    return fitted_table([head, row], _NODE_PRIORITY, width)
 
 
 def quota_used_for(nd: NodeDir, q: ResourceQuota) -> dict[str, Quantity]:
@@ -343,6 +421,9 @@ def topolet_condition(nd: NodeDir, v: PodView) -> dict[str, str] | None:
         if v.pod_memory:
             where.append("memory " + ", ".join(_block_text(b) for b in v.pod_memory))
         status, reason, msg = "True", "PodLevelResourceManagers", "pod budget allocated: " + "; ".join(where)
+    elif v.pod_level_active:
+        status, reason = "False", "NothingPinned"
+        msg = f"the pod-level resource managers pinned nothing: {_nothing_pinned_why(nd, pod)}"
     else:
         status, reason, msg = "False", "NotApplicable", f"pod-level resource managers not used: {v.pod_level_why}"
     return {
@@ -559,9 +640,9 @@ def describe_pod_renderables(nd: NodeDir, sp: StoredPod) -> list[RenderableType]
     w.w(0, f"QoS Class:\t{pod.qos_class}")
     w.w(0, "Node-Selectors:\t<none>")
     w.w(0, "Tolerations:\t<none>")
-    sections: list[RenderableType] = [Text(w.text())]
-    sections.append(Text(_pod_managers_section(nd, v)))
-    sections.append(Text(_events_section(sp)))
+    sections: list[RenderableType] = [Text(fit_lines(w.text()))]
+    sections.append(Text(fit_lines(_pod_managers_section(nd, v))))
+    sections.append(Text(fit_lines(_events_section(sp))))
     return sections
 
 
@@ -657,7 +738,7 @@ def describe_node_renderables(nd: NodeDir) -> list[RenderableType]:
     and the pods (one renderable per section; append more to extend the view)."""
     from rich.text import Text
 
-    out: list[RenderableType] = [Text(s) for s in describe_node_sections(nd)]
+    out: list[RenderableType] = [Text(fit_lines(s)) for s in describe_node_sections(nd)]
     if nd.node is not None:
         from topolet.render import memory_bars, node_map
 
@@ -822,6 +903,16 @@ def _pct(q: Quantity, total: Quantity | None) -> str:
     return f"{q} ({int(q.value * 100 / total.value)}%)"
 
 
+_DESCRIBE_POD_PRIORITY = {
+    "Age": 5,
+    "Namespace": 4,
+    "CPU Limits": 3,
+    "Memory Limits": 3,
+    "Exclusive CPUs": 2,
+    "Pod CPUs": 1,
+}
+
+
 def _pods_section(nd: NodeDir, alloc: dict[str, Quantity]) -> str:
     from topolet.io.quota import pod_limits, pod_requests
 
@@ -830,15 +921,19 @@ def _pods_section(nd: NodeDir, alloc: dict[str, Quantity]) -> str:
     lines = [f"Non-terminated Pods:\t({len(running)} in total)"]
     total_req: dict[str, Quantity] = {}
     total_lim: dict[str, Quantity] = {}
-    if running:
-        lines.append(
-            "  Namespace\tName\tCPU Requests\tCPU Limits\tMemory Requests\tMemory Limits\tAge"
-            "\tPod CPUs\tExclusive CPUs\tNUMA"
-        )
-        lines.append(
-            "  ---------\t----\t------------\t----------\t---------------\t-------------\t---"
-            "\t--------\t--------------\t----"
-        )
+    head = [
+        "Namespace",
+        "Name",
+        "CPU Requests",
+        "CPU Limits",
+        "Memory Requests",
+        "Memory Limits",
+        "Age",
+        "Pod CPUs",
+        "Exclusive CPUs",
+        "NUMA",
+    ]
+    rows: list[list[str]] = []
     for sp in running:
         req = pod_requests(sp.pod, plr)
         lim = pod_limits(sp.pod, plr)
@@ -849,13 +944,34 @@ def _pods_section(nd: NodeDir, alloc: dict[str, Quantity]) -> str:
         v = pod_view(nd, sp)
         numa = v.numa_nodes(nd)
         zero = Quantity.of(0)
-        lines.append(
-            f"  {sp.pod.namespace}\t{sp.pod.name}\t{_pct(req.get('cpu', zero), alloc.get('cpu'))}\t"
-            f"{_pct(lim.get('cpu', zero), alloc.get('cpu'))}\t{_pct(req.get('memory', zero), alloc.get('memory'))}\t"
-            f"{_pct(lim.get('memory', zero), alloc.get('memory'))}\t{age(sp.created)}\t{_cpus(v.pod_cpus)}\t"
-            f"{_cpus(v.exclusive_cpus())}\t{','.join(map(str, numa)) if numa else '<none>'}"
+        rows.append(
+            [
+                sp.pod.namespace,
+                sp.pod.name,
+                _pct(req.get("cpu", zero), alloc.get("cpu")),
+                _pct(lim.get("cpu", zero), alloc.get("cpu")),
+                _pct(req.get("memory", zero), alloc.get("memory")),
+                _pct(lim.get("memory", zero), alloc.get("memory")),
+                age(sp.created),
+                _cpus(v.pod_cpus),
+                _cpus(v.exclusive_cpus()),
+                ",".join(map(str, numa)) if numa else "<none>",
+            ]
         )
+    note = ""
+    if running:
+        from topolet.render.width import Column, fit_plain_table, output_width
+
+        width = output_width()
+        cols = [Column(h, priority=_DESCRIBE_POD_PRIORITY.get(h, 0)) for h in head]
+        fitted = fit_plain_table(cols, rows, None if width is None else width - 2, padding=2)
+        note = fitted.note(width)
+        lines.append("  " + "\t".join(fitted.headers))
+        lines.append("  " + "\t".join("-" * len(h) for h in fitted.headers))
+        lines.extend("  " + "\t".join(r) for r in fitted.rows)
     failed = [sp for sp in nd.pods.values() if not sp.admitted]
+    if note:
+        lines.extend("  " + ln for ln in note.splitlines())
     lines.append("Allocated resources:")
     lines.append("  (Total limits may be over 100 percent, i.e., overcommitted.)")
     lines.append("  Resource\tRequests\tLimits")

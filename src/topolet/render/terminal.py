@@ -15,6 +15,7 @@ from rich.text import Text
 from topolet.engine.node import Node
 from topolet.explain.fmt import human_bytes
 from topolet.explain.nodeview import FREE, RESERVED, CoreView, MemoryBar, NodeView, OwnerView, node_view
+from topolet.render.width import wrap_text
 
 PALETTE = (
     "cyan",
@@ -94,6 +95,7 @@ class NodeMap:
             if p <= per_row:
                 per_row = p
                 break
+        widest = max((len(b.cores) for s in v.sockets for b in s.blocks), default=0)
         uncores = {k.uncore for s in v.sockets for b in s.blocks for k in b.cores}
         self._split_uncore = len(uncores) > len(v.sockets)
         if self.header:
@@ -108,6 +110,14 @@ class NodeMap:
                 + f" · topology {st.topology_manager_policy}/{st.topology_manager_scope}"
             )
             out.append(Text(pol))
+        if per_row < widest:
+            out.append(
+                Text(
+                    f"({per_row} core{'s' if per_row > 1 else ''} a row to fit {width} columns; "
+                    f"a NUMA node has up to {widest})",
+                    style="dim",
+                )
+            )
         for s in v.sockets:
             out.append(Text(f"Socket {s.id}", style="bold"))
             for b in s.blocks:
@@ -164,7 +174,7 @@ class NodeMap:
                 out.append(
                     Text(f"  pods with nothing pinned (they run in the node's shared pool): {', '.join(unpinned)}")
                 )
-        return out
+        return [piece for line in out for piece in wrap_text(line, width)]
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         yield from self.lines(options.max_width)
@@ -224,7 +234,7 @@ class MemoryBars:
         if not v.memory_tracked:
             for n, size in v.numa_memory.items():
                 out.append(Text(f"  NUMA node {n}: {human_bytes(size)} (not pinned: memoryManagerPolicy None)"))
-            return out
+            return [piece for line in out for piece in wrap_text(line, width)]
         label_w = max((len(f"NUMA {b.numa} {b.resource}") for b in v.memory), default=10)
         details = [self._detail(b) for b in v.memory]
         room = width - label_w - 5 - max((len(d) for d in details), default=0)
@@ -235,7 +245,7 @@ class MemoryBars:
             line.append(detail)
             out.append(line)
         out.append(Text("  # system reserved · letters: pods (as in the CPU legend) · . free", style="dim"))
-        return out
+        return [piece for line in out for piece in wrap_text(line, width)]
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         yield from self.lines(options.max_width)
