@@ -550,10 +550,17 @@ CASES: dict[str, Case] = {
 }
 
 
-def campaign(n: int, seed: int, kinds: list[str], keep: Path | None, work: Path) -> Campaign:
+def campaign(
+    n: int, seed: int, kinds: list[str], keep: Path | None, work: Path, seconds: float | None = None
+) -> Campaign:
+    import time
+
     c = Campaign(work=work, keep=keep)
     rng = random.Random(seed)
+    stop = None if seconds is None else time.monotonic() + seconds
     for i in range(n):
+        if stop is not None and time.monotonic() > stop:
+            break
         kind = kinds[i % len(kinds)]
         c.inputs += 1
         CASES[kind](c, random.Random(rng.random()))
@@ -566,13 +573,14 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--kind", action="append", choices=sorted(CASES))
     ap.add_argument("--keep", type=Path)
+    ap.add_argument("--seconds", type=float, help="stop after this long (the summary is printed)")
     a = ap.parse_args()
     import os
 
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["XDG_STATE_HOME"] = str(Path(tmp) / "state")
         os.environ.pop("TOPOLET_NODE", None)
-        c = campaign(a.inputs, a.seed, a.kind or sorted(CASES), a.keep, Path(tmp))
+        c = campaign(a.inputs, a.seed, a.kind or sorted(CASES), a.keep, Path(tmp), a.seconds)
     print(f"{c.inputs} inputs, {c.runs} runs: {len(c.findings)} findings ({len(c.seen)} distinct)")
     return 1 if c.findings else 0
 
