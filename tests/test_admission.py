@@ -132,7 +132,7 @@ def test_kubelet_config_fields_for_the_node() -> None:
         Node(machine(), load_kubelet_config({"maxPods": -1}))
     with pytest.raises(KubeletConfigError, match=r"registerWithTaints\[0\]\.effect"):
         load_kubelet_config({"registerWithTaints": [{"key": "a", "effect": "Sometimes"}]})
-    with pytest.raises(KubeletConfigError, match="maxPods: must be an integer"):
+    with pytest.raises(KubeletConfigError, match="maxPods: json: cannot unmarshal string into Go struct field"):
         load_kubelet_config({"maxPods": "many"})
     with pytest.raises(StartupError, match="not known to be namespaced"):
         Node(machine(), load_kubelet_config({"allowedUnsafeSysctls": ["vm.swappiness"]}))

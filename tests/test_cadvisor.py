@@ -190,15 +190,15 @@ def test_missing_distances_default() -> None:
     ("data", "match"),
     [
         ([], r"m\.json: expected a JSON object, got list"),
-        ({"num_cores": "8"}, r"m\.json: num_cores: Input should be a valid integer"),
-        ({"num_cores": 1, "topology": [{"cores": []}]}, r"m\.json: topology\[0\]\.node_id: Field required"),
+        ({"num_cores": "8"}, r"m\.json: num_cores: expected an integer"),
+        ({"num_cores": 1, "topology": [{"cores": []}]}, r"m\.json: topology\[0\]\.node_id: required field is missing"),
         (
             {"num_cores": 1, "topology": [{"node_id": 0, "cores": [{"thread_ids": [-1]}]}]},
-            r"m\.json: topology\[0\]\.cores\[0\]\.thread_ids\[0\]: Input should be greater than or equal to 0",
+            r"m\.json: topology\[0\]\.cores\[0\]\.thread_ids\[0\]: must be at least 0",
         ),
         (
             {"num_cores": 1, "topology": [{"node_id": 0, "memory": -5}]},
-            r"m\.json: topology\[0\]\.memory: Input should be greater than or equal to 0",
+            r"m\.json: topology\[0\]\.memory: must be at least 0",
         ),
         (
             {"num_cores": 1, "topology": [{"node_id": 0, "cores": [_core(0, 0, [0])]}, {"node_id": 0}]},

@@ -208,3 +208,25 @@ def test_state_inspect_names_the_137_format_and_what_136_loses(tmp_path: Path) -
     doc = inspect_state_file(str(path)).to_dict()
     assert (doc["version"], doc["writtenBy"]) == (3, "kubelet 1.37")
     assert "as V1 (verified checksum)" in doc["kubelet136Reads"] and "pod(s): pod" in doc["kubelet136Reads"]
+
+
+def test_a_137_node_with_the_gate_off_restores_no_pod_entries(tmp_path: Path) -> None:
+    from topolet.io.inputs import parse_mapping
+    from topolet.model.kubelet_config import load_kubelet_config
+    from topolet.model.presets import get_preset
+    from topolet.nodedir.store import start_kubelet
+
+    config = load_kubelet_config(
+        parse_mapping('cpuManagerPolicy: static\nreservedSystemCPUs: "0"\n', "kubelet.yaml"), "kubelet.yaml"
+    )
+    topology = get_preset("2-numa")
+    # a V4 file with a pod entry (as a 1.37 kubelet with the gate on wrote it), read with the gate off
+    st = CPUManagerState("static", parse_bits("0,3-63"), {"p": {"a": parse_bits("1-2")}}, {"p": parse_bits("1-2")})
+    raw = dump_cpu_checkpoint(st, 4)
+    assert (
+        start_kubelet(tmp_path, topology, config, raw, None, kubelet_version="1.37").cpu_manager.state.pod_assignments
+        == {}
+    )
+    assert start_kubelet(tmp_path, topology, config, raw, None).cpu_manager.state.pod_assignments == {
+        "p": parse_bits("1-2")
+    }

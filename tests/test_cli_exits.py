@@ -353,3 +353,19 @@ def test_predict_default_node_name_is_the_engines() -> None:
     from topolet.engine.nodestatus import DEFAULT_NODE_NAME as ENGINE_DEFAULT
 
     assert DEFAULT_NODE_NAME == ENGINE_DEFAULT
+
+
+def test_an_unexpected_error_is_reported_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug inside a command ends as ``error: internal error (...)``, exit 1 — every except clause of the
+    central handler must be evaluable (a missing exception class there once turned this into AttributeError)."""
+    import topolet.model.presets as presets
+
+    def boom() -> Any:
+        raise RuntimeError("planted")
+
+    monkeypatch.setattr(presets, "list_presets", boom)
+    monkeypatch.delenv("TOPOLET_TRACEBACK", raising=False)
+    r = cli("presets")
+    assert r.exit_code == exits.EXIT_ERROR, r.output
+    assert "internal error (RuntimeError: planted)" in r.output
+    assert "AttributeError" not in r.output

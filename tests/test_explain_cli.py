@@ -116,7 +116,7 @@ def test_explain_errors(run, tmp_path: Path) -> None:  # type: ignore[no-untyped
     cfg = tmp_path / "k.yaml"
     cfg.write_text("kind: KubeletConfiguration\ncpuManagerPolicy: static\n")
     r = run("explain", "-f", SEED_POD, "--config", str(cfg))
-    assert r.exit_code == 2 and "refuse to start" in r.output and "Traceback" not in r.output
+    assert r.exit_code == 2 and "refuses to start" in r.output and "Traceback" not in r.output
 
 
 def test_map_plain(run) -> None:  # type: ignore[no-untyped-def]

@@ -34,6 +34,11 @@ DATA = Path(__file__).resolve().parent.parent / "src" / "topolet" / "data"
 # -- loading ----------------------------------------------------------------------------------
 
 
+def _go(what: str, field: str, go_type: str) -> str:
+    """The Go decoder's message for a value of the wrong JSON type."""
+    return f"json: cannot unmarshal {what} into Go struct field KubeletConfiguration.{field} of type {go_type}"
+
+
 def test_empty_config_gets_the_1_36_defaults() -> None:
     cfg = load_kubelet_config({})
     assert cfg.cpu_manager_policy == "none"
@@ -226,17 +231,47 @@ def test_reserved_memory_quantities() -> None:
         ([], "a KubeletConfiguration must be a mapping"),
         ({"kind": "Pod"}, "kind: expected KubeletConfiguration"),
         ({"apiVersion": "v1"}, "apiVersion"),
-        ({"featureGates": ["PodLevelResources"]}, "featureGates: must be a mapping"),
-        ({"featureGates": {"PodLevelResources": "true"}}, "featureGates.PodLevelResources: must be true or false"),
-        ({"cpuManagerPolicy": ["static"]}, "cpuManagerPolicy: must be a string"),
-        ({"cpuManagerPolicyOptions": "full-pcpus-only"}, "cpuManagerPolicyOptions: must be a mapping"),
-        ({"kubeReserved": {"cpu": {"a": 1}}}, "kubeReserved.cpu: must be a string"),
-        ({"evictionHard": ["memory.available<100Mi"]}, "evictionHard: must be a mapping"),
-        ({"reservedMemory": {"numaNode": 0}}, "reservedMemory: must be a list"),
-        ({"reservedMemory": [{"numaNode": "0", "limits": {}}]}, "reservedMemory[0].numaNode: must be an integer"),
-        ({"reservedMemory": [{"numaNode": True}]}, "reservedMemory[0].numaNode: must be an integer"),
+        (
+            {"featureGates": ["PodLevelResources"]},
+            "featureGates" + ": " + _go("array", "featureGates", "map[string]bool"),
+        ),
+        (
+            {"featureGates": {"PodLevelResources": "true"}},
+            "featureGates.PodLevelResources" + ": " + _go("string", "featureGates", "bool"),
+        ),
+        (
+            {"cpuManagerPolicy": ["static"]},
+            "cpuManagerPolicy" + ": " + _go("array", "cpuManagerPolicy", "string"),
+        ),
+        (
+            {"cpuManagerPolicyOptions": "full-pcpus-only"},
+            "cpuManagerPolicyOptions" + ": " + _go("string", "cpuManagerPolicyOptions", "map[string]string"),
+        ),
+        (
+            {"kubeReserved": {"cpu": {"a": 1}}},
+            "kubeReserved.cpu" + ": " + _go("object", "kubeReserved", "string"),
+        ),
+        (
+            {"evictionHard": ["memory.available<100Mi"]},
+            "evictionHard" + ": " + _go("array", "evictionHard", "map[string]string"),
+        ),
+        (
+            {"reservedMemory": {"numaNode": 0}},
+            "reservedMemory" + ": " + _go("object", "reservedMemory", "[]v1beta1.MemoryReservation"),
+        ),
+        (
+            {"reservedMemory": [{"numaNode": "0", "limits": {}}]},
+            "reservedMemory[0].numaNode" + ": " + _go("string", "reservedMemory.numaNode", "int32"),
+        ),
+        (
+            {"reservedMemory": [{"numaNode": True}]},
+            "reservedMemory[0].numaNode" + ": " + _go("bool", "reservedMemory.numaNode", "int32"),
+        ),
         ({"reservedMemory": [{"numaNode": 2**31}]}, "reservedMemory[0].numaNode"),
-        ({"reservedMemory": [{"numaNode": 0, "limits": [1]}]}, "reservedMemory[0].limits: must be a mapping"),
+        (
+            {"reservedMemory": [{"numaNode": 0, "limits": [1]}]},
+            "reservedMemory[0].limits" + ": " + _go("array", "reservedMemory.limits", "map[string]resource.Quantity"),
+        ),
         (
             {"reservedMemory": [{"numaNode": 0, "limits": {"memory": "1GB"}}]},
             "reservedMemory[0].limits.memory: '1GB': quantities must match",
@@ -245,7 +280,10 @@ def test_reserved_memory_quantities() -> None:
             {"reservedMemory": [{"numaNode": 0, "limits": {"memory": "1Mm"}}]},
             "reservedMemory[0].limits.memory: '1Mm': unable to parse quantity's suffix",
         ),
-        ({"mergeDefaultEvictionSettings": "yes"}, "mergeDefaultEvictionSettings: must be a boolean"),
+        (
+            {"mergeDefaultEvictionSettings": "yes"},
+            "mergeDefaultEvictionSettings" + ": " + _go("string", "mergeDefaultEvictionSettings", "bool"),
+        ),
     ],
 )
 def test_malformed_input_names_the_field(data: object, field: str) -> None:

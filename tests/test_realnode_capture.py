@@ -197,7 +197,8 @@ def test_init_from_capture_writes_137_formats_when_captured(h200_root: Path, tmp
     for f in ("cpu_manager_state", "memory_manager_state"):
         assert (copy / f).read_bytes() == (src / f).read_bytes()
     # deleting the pod on the copy: the kubelet rewrites V4 / V3
-    name = json.loads((copy / "pods.json").read_text())["items"][0]["object"]["metadata"]["name"]
+    code, stdout, _ = run("get", "pods", "--node", str(copy), "-o", "json")
+    name = json.loads(stdout)["items"][0]["metadata"]["name"]
     assert run("delete", "pod", name, "--node", str(copy))[0] == 0
     after = json.loads((copy / "cpu_manager_state").read_bytes())
     assert "dataChecksum" in after and after["checksum"] == 0 and "entries" not in after

@@ -100,17 +100,30 @@ def load_node(node_dir: str | None, topology: str | None, config: str | None) ->
     try:
         node = Node(topo, cfg)
     except StartupError as e:
-        src = config or "the embedded seed kubelet configuration"
-        raise CommandError(f"{src}: the kubelet would refuse to start: {e}", EXIT_KUBELET_REFUSES) from e
+        from topolet.io.inputs import config_source, refusal_message
+
+        raise CommandError(refusal_message(config_source(config), cfg, e), EXIT_KUBELET_REFUSES) from e
     where = f"a fresh node: {topology or 'preset:2-numa'}, {config or 'seed kubelet configuration'}"
     return node, where
 
 
-def _load_raw_pods(files: list[str], node: Node) -> list[Pod]:
+VALIDATE_HELP = (
+    "Field validation of the manifests, as kubectl's: strict (or true: unknown fields are an error), "
+    "warn (print them and go on), ignore (or false)."
+)
+
+
+def _check_validate(validate: str) -> None:
+    from topolet.io.inputs import check_validate
+
+    check_validate(validate)
+
+
+def _load_raw_pods(files: list[str], node: Node, validate: str = "strict") -> list[Pod]:
     from topolet.io.inputs import load_pods
 
     skipped: list[str] = []
-    pods = load_pods(files, node.gates, skipped)
+    pods = load_pods(files, node.gates, skipped, validate)
     for note in skipped:
         sys.stderr.write(f"Warning: {note}\n")
     return pods
@@ -164,6 +177,7 @@ def register(app: typer.Typer) -> None:
         config: str | None = typer.Option(None, "--config", help=CONFIG_HELP),
         output: str = typer.Option("text", "--output", "-o", help="text or json."),
         no_suggest: bool = typer.Option(False, "--no-suggest", help="Do not search for changes that make it fit."),
+        validate: str = typer.Option("strict", "--validate", help=VALIDATE_HELP),
     ) -> None:
         """Explain an admission step by step in the kubelet's terms: scope and policy, each hint provider's hints
         and why, the merged hint and verdict, how the CPUs were taken, or why it was rejected and what (verified by
@@ -187,8 +201,9 @@ def register(app: typer.Typer) -> None:
             _fail("nothing to explain: give -f FILE (a manifest) or pod/NAME (a pod in the cluster)", EXIT_USAGE)
         check_output(output, ("text", "json"))
         try:
+            _check_validate(validate)
             node, where = load_node(node_dir, topology, config)
-            pods = _load_raw_pods(files, node)
+            pods = _load_raw_pods(files, node, validate)
             expls, _after = explain_pods(node, pods, suggest=not no_suggest)
         except CommandError as e:
             _fail(str(e), e.code)
@@ -217,6 +232,7 @@ def register(app: typer.Typer) -> None:
         config: str | None = typer.Option(None, "--config", help=CONFIG_HELP),
         output: str = typer.Option("text", "--output", "-o", help="text or json."),
         width: int | None = typer.Option(None, "--width", help="Width in columns (default: the terminal's)."),
+        validate: str = typer.Option("strict", "--validate", help=VALIDATE_HELP),
     ) -> None:
         """Draw the node: sockets → NUMA nodes → cores → threads, each CPU marked by its owner (reserved, the
         node's shared pool, a container's exclusive CPUs, a pod's shared pool or bubble), and memory per NUMA node
@@ -231,10 +247,11 @@ def register(app: typer.Typer) -> None:
 
         check_output(output, ("text", "json"))
         try:
+            _check_validate(validate)
             node, _where = load_node(node_dir, topology, config)
             rejected: list[str] = []
             if files:
-                pods = _load_raw_pods(files, node)
+                pods = _load_raw_pods(files, node, validate)
                 expls, node = explain_pods(node, pods, suggest=False)
                 rejected = [f"{e.pod}: {e.reason}: {e.message}" for e in expls if not e.admitted]
         except CommandError as e:
@@ -267,6 +284,7 @@ def register(app: typer.Typer) -> None:
             help="Show the workload with pod-level budgets and in the per-container model side by side "
             "(without -f: the seed article's pod).",
         ),
+        validate: str = typer.Option("strict", "--validate", help=VALIDATE_HELP),
     ) -> None:
         """Write one self-contained HTML file (inline CSS and SVG, no network): an SVG map of the node, memory per
         NUMA node, a table of pods and containers with their cpusets and NUMA memory, and the explanation of
@@ -280,10 +298,11 @@ def register(app: typer.Typer) -> None:
         from topolet.render.html import ReportSide, html_report
 
         try:
+            _check_validate(validate)
             node, where = load_node(node_dir, topology, config)
             if compare and not files:
                 files = [embedded_pod_path()]
-            pods = _load_raw_pods(files, node) if files else []
+            pods = _load_raw_pods(files, node, validate) if files else []
             if compare:
                 sides = []
                 for m in compare_models(node, pods):

@@ -93,6 +93,11 @@ def run_cmd(
         None, "--out", help="Directory for pods/nodes Parquet+CSV, summary.json, report.md, PNG plots."
     ),
     no_progress: bool = typer.Option(False, "--no-progress", help="No progress bar."),
+    validate: str = typer.Option(
+        "strict",
+        "--validate",
+        help="Field validation of the manifests, as kubectl's: strict (or true), warn, ignore (or false).",
+    ),
 ) -> None:
     """Simulate a workload on a fleet and compare variants (kube-scheduler placement + kubelet admission)."""
     from rich.console import Console
@@ -117,7 +122,7 @@ def run_cmd(
     progress = _RichProgress(console, enabled=not no_progress and console.is_terminal)
     try:
         spec = load_fleet(fleet)
-        sources = load_workload(list(workload))
+        sources = load_workload(list(workload), validate)
         variants = [resolve_variant(c, spec) for c in (compare or ["as-written"])]
         names = [v.name for v in variants]
         if len(set(names)) != len(names):

@@ -346,12 +346,13 @@ def node_restart(node_dir: str | None = typer.Option(None, "--node", help=NODE_H
 # --------------------------------------------------------------------------- apply
 
 
-def _load_planned(files: list[str], namespace: str | None, nd: NodeDir) -> list[api.Planned]:
+def _load_planned(files: list[str], namespace: str | None, nd: NodeDir, validate: str = "ignore") -> list[api.Planned]:
+    """The objects of the files; ``validate``: field validation (kubectl delete -f does none)."""
     from topolet.io.inputs import InputError, load_objects
     from topolet.nodedir import api
 
     try:
-        objs = load_objects(files)
+        objs = load_objects(files, validate)
         gates = nd.node.gates if nd.node is not None else nd.config.feature_gates
         planned = api.plan_objects(objs, namespace, gates)
     except InputError as e:
@@ -375,17 +376,27 @@ def apply_cmd(
         False, "--fail-on-rejection", help="Exit 3 when the kubelet rejects a pod (kubectl itself exits 0)."
     ),
     node_dir: str | None = typer.Option(None, "--node", help=NODE_HELP),
+    validate: str = typer.Option(
+        "strict",
+        "--validate",
+        help="Field validation, as kubectl's: strict (or true: unknown fields are an error), warn, ignore (or false).",
+    ),
 ) -> None:
     """Create pods (workloads expand to their pods), ResourceQuotas and Namespaces on the node.
 
     Each pod line says whether the kubelet admitted it (pod/NAME created) or rejected it, with the
     kubelet's reason and message; a rejected pod stays as Failed and holds no resources.
     """
+    from topolet.io.inputs import InputError, check_validate
     from topolet.nodedir import api
 
     _check_output(output, ("name", "json", "yaml"))
+    try:
+        check_validate(validate)
+    except InputError as e:
+        _fail(str(e))
     with _node(node_dir, write=True) as nd:
-        planned = _load_planned(filename, namespace, nd)
+        planned = _load_planned(filename, namespace, nd, validate)
         outcomes = api.apply(nd, planned)
         if any(o.action in ("created", "configured") for o in outcomes):
             _save(nd)

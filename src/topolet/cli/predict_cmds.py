@@ -104,7 +104,9 @@ def build_node(
     try:
         return Node(topo, cfg, admission=mode, name=node_name)
     except StartupError as e:
-        raise fail(f"the kubelet refuses to start with this configuration: {e}", EXIT_STARTUP) from e
+        from topolet.io.inputs import config_source, refusal_message
+
+        raise fail(refusal_message(config_source(config), cfg, e), EXIT_STARTUP) from e
 
 
 def node_summary(node: Node) -> str:
@@ -247,18 +249,23 @@ def run_predict(
     output: Output | str,
     admission: Admission = Admission.full,
     node_name: str = DEFAULT_NODE_NAME,
+    validate: str = "strict",
 ) -> None:
     from topolet.engine.node import NodeError
     from topolet.engine.result import AdmitResult
-    from topolet.io.inputs import InputError, load_pods
+    from topolet.io.inputs import InputError, check_validate, load_pods
     from topolet.model.manifest import admit_to_api
 
     check_output(str(output), OUTPUTS)
     output = Output(str(output))
+    try:
+        check_validate(validate)
+    except InputError as e:
+        raise fail(str(e), EXIT_INPUT) from e
     node = build_node(topology, config, admission, node_name)
     skipped: list[str] = []
     try:
-        pods = load_pods(files, node.gates, skipped)
+        pods = load_pods(files, node.gates, skipped, validate)
     except InputError as e:
         raise fail(str(e), EXIT_INPUT) from e
     if skipped:
@@ -313,13 +320,19 @@ def register(app: typer.Typer) -> None:
             "--node-name",
             help="The node's name (its kubernetes.io/hostname label; pods naming another node are rejected NodeName).",
         ),
+        validate: str = typer.Option(
+            "strict",
+            "--validate",
+            help="Field validation, as kubectl's: strict (or true: unknown fields are an error), warn, ignore "
+            "(or false).",
+        ),
     ) -> None:
         """Would a fresh node admit these pods (in order), and what would each container get?
 
         Exit status: 0 all admitted, 1 bad input, 2 the kubelet refuses the configuration,
         3 a pod was rejected (by the API server or the kubelet).
         """
-        run_predict(filename, topology, config, output, admission, node_name)
+        run_predict(filename, topology, config, output, admission, node_name, validate=validate)
 
     @app.command("demo")
     def demo(

@@ -12,7 +12,7 @@ from typing import NoReturn
 
 import typer
 
-EXIT_DIFFERENCE = 3
+from topolet.cli.exits import EXIT_DIFFERENCE
 
 
 def _fail(text: str, code: int = 1) -> NoReturn:

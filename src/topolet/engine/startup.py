@@ -69,6 +69,7 @@ from topolet.model.kubelet_config import (
     go_parse_quantity,
     go_quote,
 )
+from topolet.model.kubelet_config_schema import validation_errors
 from topolet.model.quantity import BINARY_SI, DECIMAL_SI, Quantity
 from topolet.model.topology import Topology, hugepage_resource_name
 
@@ -150,14 +151,15 @@ def _is_hugepages(name: str) -> bool:
 
 
 def validate_configuration(cfg: KubeletConfig) -> None:
-    """The resource-manager part of ``ValidateKubeletConfiguration``, errors joined in its order."""
-    errs: list[str] = []
-    if cfg.max_pods < 0:
-        errs.append(f"invalid configuration: maxPods (--max-pods) {cfg.max_pods} must not be a negative number")
-    if cfg.pods_per_core < 0:
-        errs.append(
-            f"invalid configuration: podsPerCore (--pods-per-core) {cfg.pods_per_core} must not be a negative number"
-        )
+    """``ValidateKubeletConfiguration``, errors joined in its order.
+
+    The resource managers' checks are here; the other fields' checks come from
+    :func:`topolet.model.kubelet_config_schema.validation_errors`, placed in the kubelet's order.
+    """
+    # maxPods and podsPerCore as the loader defaulted them (also set directly by callers)
+    values = {**cfg.values, "maxPods": cfg.max_pods, "podsPerCore": cfg.pods_per_core}
+    first, second, third = validation_errors(values)
+    errs: list[str] = list(first)
     if cfg.topology_manager_policy not in POLICIES:
         choices = " ".join(go_quote(p) for p in POLICIES)
         errs.append(
@@ -169,6 +171,7 @@ def validate_configuration(cfg: KubeletConfig) -> None:
             "invalid configuration: topologyManagerScope (--topology-manager-scope) "
             f'{go_quote(cfg.topology_manager_scope)} must be one of: "container", or "pod"'
         )
+    errs.extend(second)
     if cfg.reserved_system_cpus != "":
         if cfg.system_reserved_cgroup != "" or cfg.kube_reserved_cgroup != "":
             errs.append(
@@ -205,6 +208,7 @@ def validate_configuration(cfg: KubeletConfig) -> None:
                     f"{r.numa_node} and resource {go_quote(name)}"
                 )
             names.add(name)
+    errs.extend(third)
     if errs:
         raise _fail(aggregate(errs), STAGE_VALIDATION)
 

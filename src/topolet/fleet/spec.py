@@ -35,8 +35,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
 
-from topolet.io.inputs import InputError, load_topology_arg, load_topology_file, parse_mapping, read_text
+from topolet.io.inputs import InputError, load_topology_arg, load_topology_file, parse_mapping, read_text, warn
 from topolet.model.features import FeatureGates
+from topolet.model.input_messages import user_message
 from topolet.model.kubelet_config import KubeletConfig, KubeletConfigError, load_kubelet_config
 from topolet.model.quantity import QuantityError
 from topolet.model.topology import Topology, TopologyError
@@ -167,28 +168,6 @@ def deep_merge(base: dict[str, Any], patch: dict[str, Any] | None) -> dict[str, 
     return out
 
 
-def _loc(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
-
-
-def _pydantic_message(source: str, err: ValidationError) -> str:
-    parts = []
-    for e in err.errors(include_url=False):
-        loc = tuple(p for p in e["loc"] if p not in ("str", "dict[str,any]", "literal['Fleet']"))
-        path = _loc(loc)
-        msg = e["msg"]
-        if e["type"] == "extra_forbidden":
-            msg = "unknown field"
-        parts.append(f"{path}: {msg}" if path else msg)
-    return f"{source}: " + "; ".join(parts)
-
-
 def _resolve_path(base: Path, value: str) -> str:
     p = Path(value)
     return str(p if p.is_absolute() else base / p)
@@ -238,7 +217,7 @@ def fleet_from_mapping(data: dict[str, Any], source: str, base: Path | None = No
     try:
         model = _Fleet.model_validate(data)
     except ValidationError as e:
-        raise InputError(_pydantic_message(source, e)) from None
+        raise InputError(user_message(source, e, _Fleet)) from None
     pools: list[PoolSpec] = []
     names: set[str] = set()
     for i, p in enumerate(model.pools):
@@ -249,12 +228,25 @@ def fleet_from_mapping(data: dict[str, Any], source: str, base: Path | None = No
         topo, tsrc = _pool_topology(p, where, source, base)
         kube, ksrc = _pool_kubelet(p, where, source, base)
         pool = PoolSpec(p.name, p.count, topo, tsrc, kube, ksrc, dict(p.labels))
-        pool.config()  # decodes, or names the field
+        for w in pool.config().warnings:  # decodes, or names the field
+            warn(w)
         pools.append(pool)
     variants = {
         name: VariantSpec(name, v.description, dict(v.kubelet), v.workload, v.scoring, v.numaAware, v.recreate)
         for name, v in model.variants.items()
     }
+    for v in variants.values():
+        if v.kubelet:
+            for pool in pools:
+                try:
+                    cfg = pool.config(v.kubelet)
+                except InputError:
+                    continue  # reported where the variant runs, as before
+                base = {w.replace(pool.kubelet_source, "", 1) for w in pool.config().warnings}
+                patched = pool.kubelet_source + " (patched by the variant)"
+                for w in cfg.warnings:
+                    if w.replace(patched, "", 1) not in base:
+                        warn(f"variant {v.name}: {w}")
     sched = SchedulerSettings(model.scheduler.scoring, model.scheduler.numaAware, model.scheduler.recreate)
     gates = FeatureGates(dict(model.apiServer.featureGates))
     return FleetSpec(model.name, source, pools, sched, gates, variants)

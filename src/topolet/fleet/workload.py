@@ -46,6 +46,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
 from topolet.io.inputs import InputError, LoadedObject, load_objects
 from topolet.model.features import FeatureGates
+from topolet.model.input_messages import user_message
 from topolet.model.manifest import ManifestError, pods_from_object
 from topolet.model.pod import Pod
 from topolet.model.quantity import BINARY_SI, DECIMAL_SI, Quantity, QuantityError, format_quantity
@@ -312,20 +313,6 @@ class Workload:
         return f"{self.templates[self.tmpl_of[seq]].name}-{seq}"
 
 
-def _mix_message(source: str, err: ValidationError) -> str:
-    parts = []
-    for e in err.errors(include_url=False):
-        path = ""
-        for part in e["loc"]:
-            if isinstance(part, int):
-                path += f"[{part}]"
-            elif not str(part).startswith(("literal[", "tuple[")):
-                path += f".{part}" if path else str(part)
-        msg = "unknown field" if e["type"] == "extra_forbidden" else e["msg"]
-        parts.append(f"{path}: {msg}" if path else msg)
-    return f"{source}: " + "; ".join(parts)
-
-
 def _node_selector(obj: dict[str, Any]) -> dict[str, str]:
     spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
     for path in (("jobTemplate", "spec", "template", "spec"), ("template", "spec"), ()):
@@ -367,11 +354,11 @@ def _manifest_part(lo: LoadedObject) -> ManifestPart:
     return ManifestPart(lo.source, t, [p.name for p in pods])
 
 
-def _mix_spec(data: dict[str, Any], source: str) -> MixSpec:
+def _mix_spec(data: dict[str, Any], source: str, validate: str = "strict") -> MixSpec:
     try:
         model = _Mix.model_validate(data)
     except ValidationError as e:
-        raise InputError(_mix_message(source, e)) from None
+        raise InputError(user_message(source, e, _Mix)) from None
     entries: list[MixEntry] = []
     names: set[str] = set()
     base = Path(source).parent if source != "<stdin>" else Path(".")
@@ -392,7 +379,7 @@ def _mix_spec(data: dict[str, Any], source: str) -> MixSpec:
             path = Path(e.manifest)
             path = path if path.is_absolute() else base / path
             try:
-                parts = [_manifest_part(lo) for lo in load_objects([str(path)])]
+                parts = [_manifest_part(lo) for lo in load_objects([str(path)], validate)]
             except InputError as err:
                 raise InputError(f"{where}.manifest: {err}") from err
             parts = [p for p in parts if p.names]
@@ -418,12 +405,15 @@ def _mix_spec(data: dict[str, Any], source: str) -> MixSpec:
     )
 
 
-def load_workload(paths: list[str]) -> list[WorkloadSource]:
-    """The workload sources of ``-f`` paths, in order (manifests and ``WorkloadMix`` documents)."""
+def load_workload(paths: list[str], validate: str = "strict") -> list[WorkloadSource]:
+    """The workload sources of ``-f`` paths, in order (manifests and ``WorkloadMix`` documents).
+
+    ``validate`` is kubectl's ``--validate`` for the manifests (see :func:`topolet.io.inputs.load_objects`).
+    """
     sources: list[WorkloadSource] = []
-    for lo in load_objects(paths):
+    for lo in load_objects(paths, validate):
         if isinstance(lo.obj, dict) and lo.obj.get("kind") == MIX_KIND:
-            sources.append(_mix_spec(lo.obj, lo.source))
+            sources.append(_mix_spec(lo.obj, lo.source, validate))
         elif isinstance(lo.obj, dict) and lo.obj.get("kind") in ("ResourceQuota", "Namespace"):
             continue
         else:

@@ -27,6 +27,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
+from topolet.model.input_messages import user_errors
 from topolet.model.topology import CPUInfo, NUMANode, Topology, TopologyError
 
 MAX_ID = 65535
@@ -82,13 +83,6 @@ class _MachineInfo(BaseModel):
     topology: list[_Node] | None = None
 
 
-def _loc(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
-    return out
-
-
 def topology_from_machine_info(data: Mapping[str, Any], source: str = "machine info") -> Topology:
     """The kubelet's view of a cAdvisor ``MachineInfo`` (decoded JSON)."""
     if not isinstance(data, Mapping):
@@ -96,8 +90,8 @@ def topology_from_machine_info(data: Mapping[str, Any], source: str = "machine i
     try:
         mi = _MachineInfo.model_validate(dict(data))
     except ValidationError as e:
-        err = e.errors()[0]
-        raise MachineInfoError(f"{source}: {_loc(tuple(err['loc']))}: {err['msg']}") from None
+        path, problem = user_errors(e, _MachineInfo)[0]
+        raise MachineInfoError(f"{source}: {path}: {problem}" if path else f"{source}: {problem}") from None
     if mi.num_cores == 0:
         raise MachineInfoError(f"{source}: num_cores: could not detect number of cpus")
     cpus: list[CPUInfo] = []

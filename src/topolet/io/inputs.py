@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,14 @@ from typing import Any
 from topolet.io import yamlio
 from topolet.model.features import FeatureGates
 from topolet.model.kubelet_config import KubeletConfig, KubeletConfigError, load_kubelet_config
-from topolet.model.manifest import WORKLOAD_KINDS, ManifestError, load_documents, pods_from_object
+from topolet.model.manifest import (
+    WORKLOAD_KINDS,
+    ManifestError,
+    field_validation,
+    load_documents,
+    pods_from_object,
+    validation_mode,
+)
 from topolet.model.pod import Pod
 from topolet.model.presets import PresetError, preset_from_arg
 from topolet.model.quantity import QuantityError
@@ -29,6 +37,39 @@ DEFAULT_TOPOLOGY = "preset:2-numa"
 
 class InputError(ValueError):
     """Bad user input: the message names the file and field."""
+
+
+# -- warnings ------------------------------------------------------------------------------------------
+# The loaders report what the real tools would warn about (a configuration's unknown fields and
+# feature gates, manifests' unknown fields under --validate=warn) through one function, so that
+# every command shows them. The default handler prints "Warning: ..." on standard error, once per
+# message and process; tests and embedding code may install another.
+
+WarningHandler = Callable[[str], None]
+_seen_warnings: set[str] = set()
+
+
+def _print_warning(message: str) -> None:
+    if message in _seen_warnings:
+        return
+    _seen_warnings.add(message)
+    print(f"Warning: {message}", file=sys.stderr, flush=True)
+
+
+_warning_handler: WarningHandler = _print_warning
+
+
+def warn(message: str) -> None:
+    """Report a warning about the user's input (see the handler above)."""
+    _warning_handler(message)
+
+
+def set_warning_handler(handler: WarningHandler | None) -> WarningHandler:
+    """Install ``handler`` (None: the default, printing on stderr); returns the previous one."""
+    global _warning_handler
+    previous = _warning_handler
+    _warning_handler = handler or _print_warning
+    return previous
 
 
 def read_text(path: str | Path) -> str:
@@ -52,6 +93,8 @@ def parse_mapping(text: str, source: str) -> dict[str, Any]:
     """One YAML or JSON mapping."""
     try:
         docs = [d for d in yamlio.load_all(text) if d is not None]
+    except yamlio.NestingError as e:
+        raise InputError(f"{source}: {e}") from e
     except Exception as e:  # yaml.YAMLError and its scanner/parser subclasses
         mark = getattr(e, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
@@ -110,12 +153,15 @@ def load_kubelet_config_file(path: str | Path | None) -> KubeletConfig:
         source = "embedded kubelet-config.yaml"
     else:
         text = read_text(path)
-        source = str(path)
+        source = config_source(path)
     data = parse_mapping(text, source)
     try:
-        return load_kubelet_config(data, source)
+        cfg = load_kubelet_config(data, source)
     except (KubeletConfigError, QuantityError) as e:
         raise InputError(str(e) if source in str(e) else f"{source}: {e}") from e
+    for w in cfg.warnings:
+        warn(w)
+    return cfg
 
 
 @dataclass(slots=True)
@@ -144,14 +190,34 @@ def manifest_files(paths: list[str]) -> list[str]:
     return out
 
 
-def load_objects(paths: list[str]) -> list[LoadedObject]:
-    """Every Kubernetes object in the files (multi-document YAML, JSON, ``kind: List``)."""
+VALIDATE_HELP = (
+    "Field validation, as kubectl's: strict (or true: unknown fields are an error), warn (print them and go on), "
+    "ignore (or false)."
+)
+
+
+def check_validate(value: str) -> str:
+    """A ``--validate`` value as kubectl takes it (strict/true, warn, ignore/false), or InputError."""
+    try:
+        return validation_mode(value)
+    except ValueError as e:
+        raise InputError(f"--validate: {e}") from None
+
+
+def load_objects(paths: list[str], validate: str = "strict") -> list[LoadedObject]:
+    """Every Kubernetes object in the files (multi-document YAML, JSON, ``kind: List``).
+
+    ``validate`` is kubectl's ``--validate``: with ``strict`` (the default) an
+    object with unknown fields is refused, with ``warn`` they are reported
+    through :func:`warn`, with ``ignore`` dropped silently.
+    """
+    mode = check_validate(validate)
     out: list[LoadedObject] = []
     for f in manifest_files(paths):
         source = "<stdin>" if f == "-" else f
         text = read_text(f)
         try:
-            docs = load_documents(text, source)
+            docs = load_documents(text, source, field_validation(source, mode, warn))
         except ManifestError as e:
             raise InputError(str(e)) from e
         out.extend(LoadedObject(source, d) for d in docs)
@@ -170,14 +236,16 @@ def pods_from_objects(objs: list[LoadedObject], gates: FeatureGates) -> list[Pod
     return pods
 
 
-def load_pods(paths: list[str], gates: FeatureGates, skipped: list[str] | None = None) -> list[Pod]:
+def load_pods(
+    paths: list[str], gates: FeatureGates, skipped: list[str] | None = None, validate: str = "strict"
+) -> list[Pod]:
     """Pods (workload objects expanded to their replicas) as written, before API defaulting.
 
     As ``kubectl`` users expect of a directory of manifests, objects that are not Pods or workload
     controllers (Services, ConfigMaps, ResourceQuotas, ...) are skipped; a note for each goes to
     ``skipped`` when given. No pod at all is an error.
     """
-    objs = load_objects(paths)
+    objs = load_objects(paths, validate)
     workloads = []
     for lo in objs:
         note = skip_note(lo)
@@ -227,3 +295,74 @@ def embedded_pod_path() -> str:
 
 def to_json(data: Any) -> str:
     return json.dumps(data, indent=2, sort_keys=False)
+
+
+# -- where a kubelet refusal comes from ----------------------------------------------------------------
+
+
+def refusal_field(message: str, cfg: KubeletConfig, stage: str | None = None) -> str | None:
+    """The configuration field a kubelet start-up refusal is about (None: several, or none in particular).
+
+    The kubelet's texts name a policy, an option, a resource or a threshold; this
+    finds the field of ``cfg`` that holds it, so that a message can say where
+    it comes from (``kubelet.yaml: memoryManagerPolicy: unknown policy: "12"``).
+    Messages of ``ValidateKubeletConfiguration`` name their fields already.
+    """
+    if stage == "feature-gates":
+        return "featureGates"
+    if message.startswith("invalid configuration:") or message.startswith("["):
+        return None
+    if message.startswith(("unknown policy: ", "policy ")):
+        value = message.split('"')[1] if '"' in message else ""
+        for name, v in (
+            ("cpuManagerPolicy", cfg.cpu_manager_policy),
+            ("memoryManagerPolicy", cfg.memory_manager_policy),
+            ("topologyManagerPolicy", cfg.topology_manager_policy),
+        ):
+            if v == value:
+                return name
+    if message.startswith("unknown scope"):
+        return "topologyManagerScope"
+    if "option" in message.lower():
+        for name, opts in (
+            ("cpuManagerPolicyOptions", cfg.cpu_manager_policy_options),
+            ("topologyManagerPolicyOptions", cfg.topology_manager_policy_options),
+        ):
+            if any(f'"{k}"' in message for k in opts):
+                return name
+        if "CPU Manager" in message or "static policy options" in message or "None policy" in message:
+            return "cpuManagerPolicyOptions"
+        if "Topology Manager" in message or "topologymanager" in message:
+            return "topologyManagerPolicyOptions"
+    if "NUMA Nodes" in message:
+        return "topologyManagerPolicyOptions"
+    if "eviction" in message:
+        return "evictionHard"
+    if "reserved memory" in message or "determined by Node Allocatable" in message or "system reserved" in message:
+        return "reservedMemory"
+    if "reservedSystemCPUs" in message or "reserved cpus" in message.lower():
+        return "reservedSystemCPUs"
+    if "reserve" in message or "resource" in message:
+        for name, m in (("kubeReserved", cfg.kube_reserved), ("systemReserved", cfg.system_reserved)):
+            if any(f'"{k}"' in message for k in m):
+                return name
+        if cfg.reserved_system_cpus and "CPU" in message:
+            return "reservedSystemCPUs"
+        if "cpumanager" in message or "Expected capacity >= reservation" in message:
+            return "kubeReserved/systemReserved"
+    return None
+
+
+def refusal_message(source: str, cfg: KubeletConfig, err: Exception) -> str:
+    """``SOURCE: FIELD: the kubelet refuses to start with this configuration: <the kubelet's text>``."""
+    message = str(err)
+    where = refusal_field(message, cfg, getattr(err, "stage", None))
+    head = f"{source}: {where}: " if where else f"{source}: "
+    return f"{head}the kubelet refuses to start with this configuration: {message}"
+
+
+def config_source(path: str | Path | None) -> str:
+    """How messages name a configuration given as ``--config PATH`` (None: the embedded one)."""
+    if path is None:
+        return "embedded kubelet-config.yaml"
+    return "<stdin>" if str(path) == "-" else str(path)

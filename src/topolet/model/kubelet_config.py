@@ -43,7 +43,9 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from topolet.model.features import FeatureGates
+from topolet.model.didyoumean import did_you_mean
+from topolet.model.features import SPECS, FeatureGates
+from topolet.model.kubelet_config_schema import DecodeError, decode
 from topolet.model.quantity import BINARY_SI, DECIMAL_EXPONENT, DECIMAL_SI, Quantity
 from topolet.model.scheduling import TAINT_EFFECTS, Taint
 
@@ -118,6 +120,8 @@ class KubeletConfig:
     register_with_taints: list[Taint] = field(default_factory=list)
     allowed_unsafe_sysctls: list[str] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)  # every field as the Go decoder typed it
+    warnings: list[str] = field(default_factory=list)  # what the kubelet logs about the file (unknown fields, gates)
 
 
 # -- loading ---------------------------------------------------------------------------
@@ -318,6 +322,10 @@ def load_kubelet_config(data: Mapping[str, Any], source: str = "<config>") -> Ku
     api_version = data.get("apiVersion")
     if api_version is not None and (not isinstance(api_version, str) or not api_version.startswith(API_GROUP + "/")):
         raise KubeletConfigError(f"{source}: apiVersion: expected {API_GROUP}/v1beta1, got {api_version!r}")
+    try:
+        decoded = decode(data)
+    except DecodeError as e:
+        raise KubeletConfigError(f"{source}: {e}") from None
     ld = _Loader(data, source)
     cfg = KubeletConfig(
         feature_gates=ld.feature_gates(),
@@ -339,7 +347,9 @@ def load_kubelet_config(data: Mapping[str, Any], source: str = "<config>") -> Ku
         register_with_taints=ld.taints("registerWithTaints"),
         allowed_unsafe_sysctls=ld.string_list("allowedUnsafeSysctls"),
         raw=dict(data),
+        values=decoded.values,
     )
+    cfg.warnings = config_warnings(source, decoded.unknown, cfg.feature_gates)
     # loadConfigFile: evictionHard unset -> the defaults; set -> as written, plus
     # the missing default keys when mergeDefaultEvictionSettings is true.
     hard = ld.string_map("evictionHard")
@@ -351,6 +361,32 @@ def load_kubelet_config(data: Mapping[str, Any], source: str = "<config>") -> Ku
                 hard.setdefault(k, v)
         cfg.eviction_hard = hard
     return cfg
+
+
+def config_warnings(source: str, unknown: list[str], gates: FeatureGates) -> list[str]:
+    """What the kubelet logs about a configuration it accepts: unknown fields and feature gates.
+
+    Unknown fields: the strict decoder fails, the kubelet decodes leniently
+    and logs it; each field named with a "did you mean" over the known names.
+    Feature gates: unknown names (a "did you mean" over the registered gates),
+    deprecated and GA gates set explicitly.
+    """
+    out: list[str] = []
+    if unknown:
+        fields = ", ".join(f"unknown field {u}" for u in unknown)
+        noun = "these fields" if len(unknown) > 1 else "the field"
+        out.append(
+            f"{source}: strict decoding error: {fields}; the kubelet logs "
+            f'"Using lenient decoding as strict decoding failed" and ignores {noun}'
+        )
+    _errors, gate_warnings = gates.validate()
+    for w in gate_warnings:
+        prefix = "unrecognized feature gate: "
+        if w.startswith(prefix):
+            name = w[len(prefix) :]
+            w += did_you_mean(name, SPECS)
+        out.append(f"{source}: featureGates: {w}")
+    return out
 
 
 def _raw_string(ld: _Loader, key: str) -> str:

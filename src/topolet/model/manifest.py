@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, PlainValidator, StrictInt, Validatio
 
 from topolet.model.defaulting import apply_defaults
 from topolet.model.features import POD_LEVEL_RESOURCES, FeatureGates
+from topolet.model.nesting import NestingError, check_depth
 from topolet.model.pod import Container, Pod, Resources
 from topolet.model.qos import compute_pod_qos
 from topolet.model.quantity import Quantity, QuantityError
@@ -46,9 +47,11 @@ __all__ = [
     "ManifestError",
     "PodInvalidError",
     "admit_to_api",
+    "field_validation",
     "load_documents",
     "load_pods",
     "pods_from_object",
+    "validation_mode",
 ]
 
 
@@ -324,6 +327,12 @@ def _parse_json_stream(text: str, source: str) -> list[object]:
         except json.JSONDecodeError as e:
             at = f"line {e.lineno}, column {e.colno}"
             raise ManifestError(f"{source}: {at}: invalid JSON: {e.msg}") from None
+        except RecursionError:
+            raise ManifestError(f"{source}: document {len(out) + 1}: {NestingError()}") from None
+        try:
+            check_depth(obj)
+        except NestingError as e:
+            raise ManifestError(f"{source}: document {len(out) + 1}: {e}") from None
         if isinstance(obj, list) and not out and text[i:].strip() == "":
             return list(obj)
         out.append(obj)
@@ -333,7 +342,10 @@ def _parse_yaml_stream(text: str, source: str) -> list[object]:
     out: list[object] = []
     try:
         for doc in yaml.load_all(text, Loader=_YAML_LOADER):
+            check_depth(doc)
             out.append(doc)
+    except NestingError as e:
+        raise ManifestError(f"{source}: document {len(out) + 1}: {e}") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
         problem = getattr(e, "problem", None) or str(e)
@@ -349,6 +361,8 @@ def _parse(text: str, source: str) -> list[object]:
         try:
             return _parse_json_stream(text, source)
         except ManifestError as json_error:
+            if isinstance(json_error.__context__, NestingError) or "nested too deeply" in str(json_error):
+                raise
             try:  # a YAML flow mapping also starts with "{"
                 return _parse_yaml_stream(text, source)
             except ManifestError:
@@ -382,7 +396,10 @@ def _expand(obj: dict[str, Any], label: str, source: str, out: list[tuple[str, d
         _expand(item, sub, source, out)
 
 
-def _load_labelled(text: str, source: str) -> list[tuple[str, dict[str, Any]]]:
+DocumentCheck = Callable[[str, dict[str, Any]], None]
+
+
+def _load_labelled(text: str, source: str, check: DocumentCheck | None = None) -> list[tuple[str, dict[str, Any]]]:
     out: list[tuple[str, dict[str, Any]]] = []
     for i, doc in enumerate(_parse(text, source), 1):
         if doc is None:
@@ -391,13 +408,64 @@ def _load_labelled(text: str, source: str) -> list[tuple[str, dict[str, Any]]]:
             raise ManifestError(
                 f"{source}: document {i}: expected a mapping (a Kubernetes object), got {_describe(doc)}"
             )
+        if check is not None:
+            check(f"document {i}", doc)
         _expand(doc, f"document {i}", source, out)
     return out
 
 
-def load_documents(text: str, source: str) -> list[dict[str, Any]]:
-    """The objects in a YAML/JSON text, ``List`` objects expanded, empty documents skipped."""
-    return [obj for _, obj in _load_labelled(text, source)]
+def load_documents(text: str, source: str, check: DocumentCheck | None = None) -> list[dict[str, Any]]:
+    """The objects in a YAML/JSON text, ``List`` objects expanded, empty documents skipped.
+
+    ``check(label, document)`` is called on each document before its
+    expansion (field validation); it may raise :class:`ManifestError`.
+    """
+    return [obj for _, obj in _load_labelled(text, source, check)]
+
+
+VALIDATE_MODES = ("strict", "warn", "ignore")
+
+
+def validation_mode(value: str) -> str:
+    """kubectl's ``--validate`` value: strict (or true), warn, ignore (or false); ValueError otherwise."""
+    v = value.strip().lower()
+    if v == "true":
+        return "strict"
+    if v == "false":
+        return "ignore"
+    if v in VALIDATE_MODES:
+        return v
+    raise ValueError(f'invalid - validate option "{value}"; must be one of: strict (or true), warn, ignore (or false)')
+
+
+def field_validation(source: str, mode: str, warn: Callable[[str], None]) -> DocumentCheck | None:
+    """The API server's field validation of a document, as ``kubectl apply --validate=MODE`` asks for it.
+
+    ``strict``: a document with unknown fields is refused (:class:`ManifestError`
+    naming the file, the object and every unknown field path, with a "did you
+    mean"); ``warn``: each unknown field is passed to ``warn`` and the object is
+    used; ``ignore``: nothing is checked.
+    """
+    if mode == "ignore":
+        return None
+    from topolet.model.api_fields import unknown_fields
+
+    def check(label: str, doc: dict[str, Any]) -> None:
+        unknown = unknown_fields(doc)
+        if not unknown:
+            return
+        kind = doc.get("kind")
+        what = f"{label} ({_label(kind, doc)})" if isinstance(kind, str) and kind else label
+        if mode == "strict":
+            fields = ", ".join(f"unknown field {u}" for u in unknown)
+            raise ManifestError(
+                f"{source}: {what}: strict decoding error: {fields} "
+                "(rejected as kubectl's default --validate=strict does; --validate=warn or ignore accepts it)"
+            )
+        for u in unknown:
+            warn(f"{source}: {what}: unknown field {u}")
+
+    return check
 
 
 # -- objects to pods ------------------------------------------------------------------

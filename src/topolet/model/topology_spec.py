@@ -23,6 +23,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, ValidationError
 
+from topolet.model.input_messages import user_errors
 from topolet.model.presets import (
     MAX_CPUS,
     MAX_MEMORY_PER_NUMA,
@@ -119,18 +120,11 @@ def _loc(loc: Sequence[int | str]) -> str:
 
 def _pydantic_errors(e: ValidationError) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
-    for err in e.errors():
-        loc = list(err["loc"])
-        msg = str(err["msg"])
-        if msg.startswith("Value error, "):
-            msg = msg[len("Value error, ") :]
-        # pydantic reports a bad dict key as "<key>.[key]"; keep the key only
-        if loc and loc[-1] == "[key]":
-            loc = loc[:-1]
-            msg = f"bad page size: {msg}"
-        if err["type"] == "extra_forbidden":
-            msg = "unknown field"
-        out.append((_loc(loc), msg))
+    for path, msg in user_errors(e, _Explicit):
+        # a bad hugepages key: name it as a page size
+        if msg.startswith("bad key: "):
+            msg = "bad page size: " + msg[len("bad key: ") :]
+        out.append((path, msg))
     return out
 
 

@@ -25,9 +25,17 @@ import yaml
 
 from topolet.engine.admission import PREEMPT_MESSAGE, PREEMPT_REASON
 from topolet.io import yamlio
-from topolet.io.inputs import InputError, LoadedObject, load_kubelet_config_file, read_text
+from topolet.io.inputs import (
+    InputError,
+    LoadedObject,
+    load_kubelet_config_file,
+    read_text,
+    refusal_field,
+    refusal_message,
+)
 from topolet.io.quota import QuotaError, ResourceQuota, check_pod_create, quota_from_object
 from topolet.model.features import POD_LEVEL_RESOURCES, FeatureGates
+from topolet.model.kubelet_config import KubeletConfig
 from topolet.model.manifest import WORKLOAD_KINDS, ManifestError, admit_to_api, pods_from_object
 from topolet.model.pod import Pod
 from topolet.model.quantity import QuantityError
@@ -447,7 +455,7 @@ def reconfigure(nd: NodeDir, config_path: str) -> ReconfigureResult:
         running = [sp for sp in nd.pods.values() if sp.admitted]
         if running:
             raise NodeStartError(
-                f"the kubelet would refuse to start with {config_path}: {e.message}\n"
+                f"the kubelet would refuse to start with {config_path}: {_field_of(e, config)}{e.message}\n"
                 f"{len(running)} pod(s) are running on the node: drain it first ({program_name()} node drain), "
                 "then reconfigure"
             ) from e
@@ -456,7 +464,7 @@ def reconfigure(nd: NodeDir, config_path: str) -> ReconfigureResult:
                 nd.path, nd.topology, config, None, None, list(nd.pods.values()), nd.meta.name, nd.meta.kubelet_version
             )
         except NodeStartError as e2:
-            raise NodeStartError(f"the kubelet refuses to start with {config_path}: {e2.message}") from e2
+            raise NodeStartError(refusal_message(config_path, config, e2.__cause__ or e2)) from e2
         notes.append(
             f"the kubelet would refuse the old checkpoints ({e.message}); the node is drained, so they were "
             "deleted and the kubelet started with fresh state, as its remedy says"
@@ -464,6 +472,12 @@ def reconfigure(nd: NodeDir, config_path: str) -> ReconfigureResult:
     notes.extend(apply_restart(nd, outcome))
     nd.set_config(config, data, source)
     return ReconfigureResult(notes)
+
+
+def _field_of(e: NodeStartError, config: KubeletConfig) -> str:
+    cause = e.__cause__
+    where = refusal_field(str(cause), config, getattr(cause, "stage", None)) if cause is not None else None
+    return f"{where}: " if where else ""
 
 
 def _read_opt(p: Path) -> bytes | None:

@@ -518,7 +518,15 @@ class NodeDir:
                 # the kubelet that wrote these checkpoints goes on (it validated them when it started)
                 node = resume_kubelet(self.path, self.topology, self.config, cpu_b, mem_b, self.meta.name)
             else:
-                node = start_kubelet(self.path, self.topology, self.config, cpu_b, mem_b, self.meta.name)
+                node = start_kubelet(
+                    self.path,
+                    self.topology,
+                    self.config,
+                    cpu_b,
+                    mem_b,
+                    self.meta.name,
+                    kubelet_version=self.meta.kubelet_version,
+                )
         except NodeStartError as e:
             self._start_error = e
             if self.require_kubelet:
@@ -689,8 +697,13 @@ def start_kubelet(
     cpu_bytes: bytes | None,
     mem_bytes: bytes | None,
     name: str = DEFAULT_NODE_NAME,
+    *,
+    kubelet_version: str | None = None,
 ) -> Node:
     """Start a kubelet on the node directory's checkpoints (``None``: no file, a fresh state).
+
+    ``kubelet_version`` "1.37" reads the checkpoints as a 1.37 kubelet does (pod-level entries only
+    with the gate on); otherwise every format topolet knows is read.
 
     Raises :class:`NodeStartError` with the kubelet's message (preceded by the checkpoint
     file's path when a checkpoint is refused).
@@ -714,6 +727,7 @@ def start_kubelet(
                 str(d / CPU_STATE_FILE),
                 pod_level_resource_managers=gate,
                 policy_name=config.cpu_manager_policy,
+                kubelet="1.37" if kubelet_version == "1.37" else None,
             ).state
     except CheckpointError as e:
         raise NodeStartError(f"{d / CPU_STATE_FILE}: start cpu manager error: {e.message}") from e
@@ -726,6 +740,7 @@ def start_kubelet(
                 str(d / MEMORY_STATE_FILE),
                 pod_level_resource_managers=gate,
                 policy_name=config.memory_manager_policy,
+                kubelet="1.37" if kubelet_version == "1.37" else None,
             ).state
     except CheckpointError as e:
         raise NodeStartError(f"{d / MEMORY_STATE_FILE}: start memory manager error: {e.message}") from e
@@ -1088,7 +1103,10 @@ def init_node(
     try:
         node = start_kubelet(d, topology, config, None, None, name or DEFAULT_NODE_NAME)
     except NodeStartError as e:
-        raise NodeStartError(f"the kubelet refuses to start with this configuration: {e.message}") from e
+        from topolet.io.inputs import config_source as config_source_name
+        from topolet.io.inputs import refusal_message
+
+        raise NodeStartError(refusal_message(config_source_name(config_path), config, e.__cause__ or e)) from e
     if d.exists() and not d.is_dir():
         raise NodeDirError(f"{d}: exists and is not a directory")
     existed_before = d.is_dir() and is_node_dir(d)
@@ -1120,7 +1138,9 @@ def init_node(
         config_source=config_source,
         kubelet_version=kubelet_version,
     )
-    warnings = list(node.plan.warnings)
+    # the configuration's own warnings (unknown fields, feature gates) were reported when it was read
+    reported = " ".join(config.warnings)
+    warnings = [w for w in node.plan.warnings if w not in reported]
     replaced = False
     try:
         # taking the lock finishes (or discards) an interrupted write first

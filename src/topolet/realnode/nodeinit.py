@@ -227,7 +227,8 @@ def init_node_from_capture(
     """
     from topolet.io.statefile import DirLock, StateFileError, commit_files
     from topolet.nodedir import store
-    from topolet.nodedir.pods import now_rfc3339, stored_pod_entry
+    from topolet.nodedir.pods import now_rfc3339
+    from topolet.nodedir.podtable import PODS_DIR, PodTable, pod_file_name
 
     cn = captured_node(cap, None if config_override is None else config_override[:2])
     d = store.resolve_node_dir(directory)
@@ -235,7 +236,9 @@ def init_node_from_capture(
     stored = rebuild_pods(cn, cap, created)
     warnings = list(cn.warnings)
     try:
-        node = store.start_kubelet(d, cn.topology, cn.config, cn.cpu_bytes, cn.mem_bytes)
+        node = store.start_kubelet(
+            d, cn.topology, cn.config, cn.cpu_bytes, cn.mem_bytes, kubelet_version=cn.kubelet_version
+        )
     except store.NodeStartError as e:
         raise VerifyInputError(
             f"{cap.source}: the kubelet refuses to start on the captured checkpoints: {e.message}"
@@ -245,19 +248,13 @@ def init_node_from_capture(
         warnings.append(f"state of pod UID(s) {', '.join(stale)} has no pod: removed as removeStaleState does")
     if d.exists() and not d.is_dir():
         raise store.NodeDirError(f"{d}: exists and is not a directory")
-    if d.is_dir():
-        if store.is_node_dir(d):
-            if not force:
-                raise store.NodeDirError(
-                    f"a topolet node already exists in {d}; use --force to replace it (its pods are discarded)"
-                )
-        else:
-            others = [p.name for p in d.iterdir() if p.name not in (".lock", *store.OUR_FILES)]
-            if others:
-                raise store.NodeDirError(
-                    f"{d} is not empty and is not a topolet node directory (it holds {', '.join(sorted(others)[:5])})"
-                    "; choose a new or empty directory"
-                )
+    if d.is_dir() and not store.is_node_dir(d):
+        others = store._foreign_entries(d)
+        if others:
+            raise store.NodeDirError(
+                f"{d} is not empty and is not a topolet node directory (it holds {', '.join(others[:5])})"
+                "; choose a new or empty directory"
+            )
     try:
         d.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -271,33 +268,33 @@ def init_node_from_capture(
         kubelet_version=cn.kubelet_version,
     )
     cpu, mem = store.node_checkpoint_bytes(node, cn.kubelet_version)
-    files = {
+    table = PodTable(d, [])
+    for sp in stored:
+        table[sp.key] = sp
+    namespaces = {n: created for n in sorted({sp.pod.namespace for sp in stored} - set(store.SYSTEM_NAMESPACES))}
+    files: dict[str, bytes | None] = {
         store.TOPOLOGY_FILE: store.topology_yaml(cn.topology, f"capture {cap.source}"),
         store.CONFIG_FILE: cn.config_bytes,
         # the captured files byte for byte; the kubelet's own rewrite where stale state was dropped
         store.CPU_STATE_FILE: cn.cpu_bytes if cn.cpu_bytes is not None and not stale else cpu,
         store.MEMORY_STATE_FILE: cn.mem_bytes if cn.mem_bytes is not None and not stale else mem,
-        store.PODS_FILE: store._json_bytes(
-            {"format": store.NODE_DIR_FORMAT, "items": [stored_pod_entry(sp) for sp in stored]}
-        ),
-        store.OBJECTS_FILE: store._json_bytes(
-            {"format": store.NODE_DIR_FORMAT, "namespaces": [], "resourceQuotas": []}
-        ),
+        store.PODS_FILE: store._index_bytes(table.index_doc()),
+        store.OBJECTS_FILE: store.objects_bytes(namespaces, {}),
         store.NODE_FILE: store._json_bytes(meta.to_dict()),
     }
-    namespaces = sorted({sp.pod.namespace for sp in stored} - set(store.SYSTEM_NAMESPACES))
-    if namespaces:
-        files[store.OBJECTS_FILE] = store._json_bytes(
-            {
-                "format": store.NODE_DIR_FORMAT,
-                "namespaces": [{"name": n, "creationTimestamp": created} for n in namespaces],
-                "resourceQuotas": [],
-            }
-        )
+    for row in table.rows():
+        files[pod_file_name(row.uid)] = store._json_bytes(table.entry_for(row.key))
     try:
         with DirLock(d, exclusive=True):
-            if store.is_node_dir(d) and not force:
-                raise store.NodeDirError(f"a topolet node already exists in {d}; use --force to replace it")
+            if store.is_node_dir(d):
+                if not force:
+                    raise store.NodeDirError(
+                        f"a topolet node already exists in {d}; use --force to replace it (its pods are discarded)"
+                    )
+                pods_dir = d / PODS_DIR
+                if pods_dir.is_dir():  # the replaced node's pods
+                    for old in pods_dir.iterdir():
+                        files.setdefault(f"{PODS_DIR}/{old.name}", None)
             commit_files(d, files)
     except StateFileError as e:
         raise store.NodeDirError(str(e)) from e

@@ -92,7 +92,7 @@ def load_scenario_files(paths: Iterable[str | Path]) -> tuple[list[Scenario], li
         try:
             text = f.read_text(encoding="utf-8")
             docs = [d for d in yamlio.load_all(text) if d is not None]
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
+        except (OSError, UnicodeDecodeError, yaml.YAMLError, yamlio.NestingError) as e:
             broken.append(ScenarioResult(str(f), "-", [Failure(str(f), "-", "", "parse", "YAML", _one_line(e))]))
             continue
         for i, d in enumerate(docs):
@@ -138,6 +138,15 @@ def _build_inputs(node_spec: dict[str, Any], where: str) -> tuple[Topology, Kube
     return topology, config
 
 
+def _report_warnings(sc: Scenario, config: KubeletConfig) -> None:
+    """What the kubelet would log about the scenario's configuration (unknown fields, feature gates)."""
+    if config.warnings:
+        from topolet.io.inputs import warn
+
+        for w in config.warnings:
+            warn(f"{sc.file}: {sc.name}: {w}")
+
+
 def _run(sc: Scenario, res: ScenarioResult) -> None:
     doc = sc.doc
     if "_invalid" in doc:
@@ -153,6 +162,7 @@ def _run(sc: Scenario, res: ScenarioResult) -> None:
     spec = _require_mapping(doc.get("spec"), "spec")
     node_spec = _require_mapping(spec.get("node"), "spec.node")
     topology, config = _build_inputs(node_spec, "spec.node")
+    _report_warnings(sc, config)
     node_expect = node_spec.get("expect") or {}
     steps = spec.get("steps") or []
     if not isinstance(steps, list):
@@ -378,6 +388,7 @@ def _step_restart(
             config = load_kubelet_config(body["kubelet"], f"spec.steps[{i}].restart.kubelet")
         except (KubeletConfigError, QuantityError) as e:
             raise ScenarioError(str(e)) from e
+        _report_warnings(sc, config)
     if body.get("topology") is not None:
         try:
             topology = topology_from_spec(body["topology"], f"spec.steps[{i}].restart.topology")
