@@ -183,6 +183,29 @@ PROFILES: dict[str, tuple[Any, dict[str, Any]]] = {
 """Profile name -> (builder, default parameters)."""
 
 
+_COUNT_PARAMS = ("sidecars", "loaders")
+_MAX_CONTAINERS = 1000  # far above any pod the API server would take
+
+
+def _check_param(key: str, value: Any, default: Any) -> None:
+    """A profile parameter's type: a container count (an integer) or a quantity (a number or a string
+    like ``500m``, ``2Gi``); ``budgetCpu``/``budgetMemory`` may be null (computed)."""
+    if key in _COUNT_PARAMS:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_CONTAINERS:
+            raise ValueError(f"{key}: expected an integer from 0 to {_MAX_CONTAINERS}, got {value!r}")
+        return
+    if value is None and default is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError(f"{key}: expected a quantity (a number or a string like 500m or 2Gi), got {value!r}")
+    try:
+        q = Quantity.parse(value)
+    except QuantityError as e:
+        raise ValueError(f"{key}: {e}") from None
+    if q.value < 0:
+        raise ValueError(f"{key}: must be non-negative, got {value!r}")
+
+
 def profile_pod(profile: str, params: dict[str, Any] | None = None, name: str | None = None) -> Pod:
     """The pod (as written) of a built-in profile with its parameters."""
     builder, defaults = PROFILES[profile]
@@ -190,6 +213,8 @@ def profile_pod(profile: str, params: dict[str, Any] | None = None, name: str | 
     if unknown:
         raise ValueError(f"unknown parameter {unknown[0]!r} (known: {', '.join(defaults)})")
     p = {**defaults, **(params or {})}
+    for key, value in (params or {}).items():
+        _check_param(key, value, defaults[key])
     obj = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name or profile}, "spec": builder(p)}
     return pods_from_object(obj, f"profile {profile}", _GATES)[0]
 

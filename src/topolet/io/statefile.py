@@ -375,7 +375,7 @@ def detect_kind(path: str, data: bytes) -> str:
     """``cpu_manager_state`` or ``memory_manager_state``: by the file's keys, else by its name."""
     try:
         obj = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # too deep: not a state file (reported below)
         obj = None
     if isinstance(obj, dict):
         keys = {k.lower() for k in obj}
@@ -396,7 +396,7 @@ def _v1_containers(data: bytes) -> dict[str, tuple[str, str]]:
     entries can be shown (the kubelet would need the runtime's container list to migrate them)."""
     try:
         obj = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return {}
     entries = obj.get("entries") if isinstance(obj, dict) else None
     if not isinstance(entries, dict):

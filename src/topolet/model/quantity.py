@@ -69,7 +69,8 @@ class Quantity:
         elif isinstance(text, str):
             s = text.strip()
         else:
-            raise QuantityError(f"quantities must be strings or numbers, not {type(text).__name__}")
+            got = {type(None): "null", list: "a list", dict: "a mapping"}.get(type(text), type(text).__name__)
+            raise QuantityError(f"quantities must be strings or numbers, got {got}")
         if not s:
             raise QuantityError("quantity is empty")
         m = _RE.match(s)

@@ -252,7 +252,7 @@ def svg_memory(view: NodeView, dom_id: str = "memory-bars") -> str:
     scale = 1000.0
     rows_html: list[str] = []
     for b in view.memory:
-        total = max(b.total, 1)
+        total = max(b.total, sum(seg.size for seg in b.segments), 1)  # never wider than the bar
         rects: list[str] = []
         labels: list[str] = []
         x = 0.0

@@ -189,7 +189,9 @@ class MemoryBars:
         self.owners = {o.pod_letter: o for o in view.owners if o.pod_letter}
 
     def _bar(self, bar: MemoryBar, width: int) -> Text:
-        total = max(bar.total, 1)
+        # segments may add up to more than the node's memory (a reservation larger than a NUMA node
+        # that has none): scale to what is drawn, never to an empty total
+        total = max(bar.total, sum(seg.size for seg in bar.segments), 1)
         t = Text("[")
         cells: list[tuple[str, int]] = []
         for seg in bar.segments:

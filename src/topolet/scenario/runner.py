@@ -195,7 +195,8 @@ def _run(sc: Scenario, res: ScenarioResult) -> None:
         label = f"step {i + 1} ({action}"
         if action == "admit":
             body = _require_mapping(step["admit"], f"spec.steps[{i}].admit")
-            label += f" {(body.get('metadata') or {}).get('name', '?')})"
+            meta = body.get("metadata")  # checked with the pod (the API server's validation)
+            label += f" {meta.get('name', '?') if isinstance(meta, dict) else '?'})"
             if state.down is not None:
                 res.failures.append(Failure(sc.file, sc.name, label, "admit", "a running kubelet", state.down))
                 return
@@ -254,7 +255,10 @@ def _step_admit(
     obj = dict(body)
     obj.setdefault("apiVersion", "v1")
     obj.setdefault("kind", "Pod")
-    md = dict(obj.get("metadata") or {})
+    metadata = obj.get("metadata") or {}
+    if not isinstance(metadata, dict):
+        raise ScenarioError(f"spec.steps[{i}].admit.metadata: must be a mapping")
+    md = dict(metadata)
     st.admits += 1
     if not md.get("uid"):
         # the API server gives every pod it creates a new UID: a pod re-created under the
