@@ -27,7 +27,6 @@ _spec.loader.exec_module(fuzz_cli)
 
 # inputs whose loaders are being hardened on the `inputs` branch (deep nesting in manifests, pydantic
 # class names in topology/fleet/scenario messages): the campaign reports them, CI waits for that merge
-_PENDING = ("nested too deeply", "instance of _", "RecursionError")
 
 
 @pytest.fixture(autouse=True)
@@ -47,7 +46,7 @@ def test_damaged_inputs_never_crash(kind: str, seed: int, tmp_path_factory: pyte
     work = tmp_path_factory.mktemp(kind)
     c = fuzz_cli.Campaign(work=work)
     fuzz_cli.CASES[kind](c, random.Random(seed))
-    real = [f for f in c.findings if not any(p in f.output or p in f.problem for p in _PENDING)]
+    real = list(c.findings)
     assert not real, "\n".join(f"{' '.join(f.args)}\n  {f.damage}\n  {f.problem}\n  {f.output}" for f in real)
 
 
