@@ -382,3 +382,13 @@ def test_an_unexpected_error_is_reported_not_a_traceback(monkeypatch: pytest.Mon
     assert r.exit_code == exits.EXIT_ERROR, r.output
     assert "internal error (RuntimeError: planted)" in r.output
     assert "AttributeError" not in r.output
+
+
+def test_a_node_whose_configuration_the_kubelet_refuses_names_its_config_file(node: str) -> None:
+    cfg = Path(node) / "kubelet-config.yaml"
+    cfg.write_text(cfg.read_text().replace("topologyManagerPolicy: single-numa-node", "topologyManagerPolicy: bogus"))
+    for args in (["apply", "-f", str(SEED_POD)], ["describe", "node"]):
+        r = cli(*args, "--node", node)
+        assert f"{cfg}: " in r.output, r.output
+        assert '"bogus" must be one of' in r.output
+    assert cli("apply", "-f", str(SEED_POD), "--node", node).exit_code == exits.EXIT_KUBELET_REFUSES

@@ -716,6 +716,15 @@ def _name_checkpoint(message: str, d: Path, cpu_restored: bool, mem_restored: bo
     return message
 
 
+def _name_config(d: Path, config: KubeletConfig, err: Exception) -> str:
+    """A refusal caused by the configuration starts with the node's config file (and field, where known)."""
+    from topolet.io.inputs import refusal_field
+
+    message = str(err)
+    where = refusal_field(message, config, getattr(err, "stage", None))
+    return f"{d / CONFIG_FILE}: {where + ': ' if where else ''}{message}"
+
+
 def start_kubelet(
     d: Path,
     topology: Topology,
@@ -743,7 +752,8 @@ def start_kubelet(
     try:
         plan = startup_checks(config, topology, node_allocatable=False)
     except StartupError as e:
-        raise NodeStartError(str(e)) from e
+        # a configuration the kubelet refuses: say which file and field (the kubelet's text follows)
+        raise NodeStartError(_name_config(d, config, e)) from e
     gate = plan.gates.enabled(POD_LEVEL_RESOURCE_MANAGERS)
     cpu_state = mem_state = None
     try:
@@ -775,7 +785,10 @@ def start_kubelet(
     try:
         node = Node(topology, config, cpu_state=cpu_state, memory_state=mem_state, name=name)
     except StartupError as e:
-        msg = _name_checkpoint(_fix_paths(str(e), d), d, cpu_bytes is not None, mem_bytes is not None)
+        fixed = _fix_paths(str(e), d)
+        msg = _name_checkpoint(fixed, d, cpu_bytes is not None, mem_bytes is not None)
+        if msg == fixed and not msg.startswith(("start cpu manager error", "start memory manager error")):
+            msg = _name_config(d, config, e)  # not a checkpoint's: the configuration's
         raise NodeStartError(msg) from e
     return node
 
