@@ -2,7 +2,7 @@
 
 Vectors come from the kubelet's own tests (cpumanager/state/state_checkpoint_test.go,
 memorymanager/state/state_checkpoint_test.go, the 1.37 V4 tests), from the fixtures
-written by the real kubelet 1.36.2 (/work/shared/fixtures/checkpoints) and from the
+written by the real kubelet 1.36.2 (tests/fixtures/checkpoints) and from the
 kubelet's checkpoint code (Go structs, encoding/json, go-spew) run under Go.
 """
 

@@ -1,4 +1,4 @@
-"""The conformance corpus (../shared/conformance): results of the real kubelet 1.36.2.
+"""The conformance corpus (conformance/, carried in the repository): results of the real kubelet 1.36.2.
 
 Ratchet: ``tests/conformance_passing.txt`` lists the scenarios that pass. The
 test fails when a listed scenario stops passing, and when a scenario passes

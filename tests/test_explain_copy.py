@@ -71,7 +71,7 @@ def test_node_with_config_moves_reserved_cpus_for_strict_reservation() -> None:
 NAMED = CORPUS / "named"
 
 
-@pytest.mark.skipif(not NAMED.is_dir(), reason="the conformance corpus is not in ../shared")
+@pytest.mark.skipif(not NAMED.is_dir(), reason="the conformance corpus (conformance/) is missing")
 def test_explanations_agree_with_the_engine_on_the_named_corpus() -> None:
     """Replaying the hand-made scenarios: at every admit step the explanation (made on a copy) reports the same
     decision and the same CPUs and memory as admitting on the node itself, and renders."""
