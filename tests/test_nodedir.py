@@ -18,7 +18,7 @@ from topolet.io.kubelet_restart import checkpoint_bytes
 from topolet.io.statefile import DirLock, atomic_write, commit_files
 from topolet.io.sysfs import read_sysfs_topology
 from topolet.model.cpuset import parse_bits
-from topolet.model.topology_spec import topology_to_spec
+from topolet.model.topology import topology_to_spec
 from topolet.nodedir import (
     NodeDirError,
     NodeStartError,

@@ -21,7 +21,7 @@ from topolet.cluster.fleetnodes import NodeSpec
 from topolet.engine.nodestatus import PODS, NodeObject, build_node_object
 from topolet.model.pod import CPU
 from topolet.model.quantity import BINARY_SI, Quantity
-from topolet.model.topology_spec import topology_to_spec
+from topolet.model.topology import topology_to_spec
 
 KUBELET_VERSION = "v1.36.2"
 TOPOLOGY_ANNOTATION = "topolet.dev/topology"

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from topolet.model.cpuset import CPUSet, format_bits, iter_bits
+from topolet.model.quantity import format_bytes
 
 
 class TopologyError(ValueError):
@@ -206,3 +208,29 @@ class Topology:
 
     def __repr__(self) -> str:
         return f"Topology({self.describe()}; cpus {format_bits(self.all_cpus)})"
+
+
+def topology_to_spec(topo: Topology) -> dict[str, Any]:
+    """The explicit form of ``topo`` (what :func:`topology_from_spec` reads back).
+
+    ``uncoreCache`` is written for every CPU when any CPU's uncore cache
+    differs from its socket, else left to its default. Sizes are canonical
+    quantity strings (``64Gi``, ``0``).
+    """
+    cpus = [topo.cpus[i] for i in sorted(topo.cpus)]
+    with_uncore = any(c.uncore != c.socket for c in cpus)
+    out_cpus: list[dict[str, int]] = []
+    for c in cpus:
+        d = {"id": c.id, "core": c.core, "socket": c.socket, "numa": c.numa}
+        if with_uncore:
+            d["uncoreCache"] = c.uncore
+        out_cpus.append(d)
+    nodes: list[dict[str, Any]] = []
+    for nid in topo.numa_ids:
+        n = topo.numa_nodes[nid]
+        node: dict[str, Any] = {"id": nid, "memory": format_bytes(n.memory)}
+        if n.hugepages:
+            node["hugepages"] = {format_bytes(size): format_bytes(n.hugepages[size]) for size in sorted(n.hugepages)}
+        node["distances"] = list(n.distances)
+        nodes.append(node)
+    return {"cpus": out_cpus, "numaNodes": nodes}

@@ -12,7 +12,7 @@ refuses impossible machines with the field named::
 
     TopologySpecError("node.yaml: cpus[3].id: CPU 2 is listed twice (also cpus[1])")
 
-:func:`topology_to_spec` writes the explicit form back (quantities as
+:func:`topolet.model.topology.topology_to_spec` writes the explicit form back (quantities as
 canonical strings). This module does no I/O.
 """
 
@@ -33,7 +33,13 @@ from topolet.model.presets import (
     get_preset,
 )
 from topolet.model.quantity import QuantityError, format_bytes, parse_bytes
-from topolet.model.topology import CPUInfo, NUMANode, Topology, TopologyError
+from topolet.model.topology import (
+    CPUInfo,
+    NUMANode,
+    Topology,
+    TopologyError,
+)
+from topolet.model.topology import topology_to_spec as topology_to_spec  # the explicit form, re-exported
 
 MAX_ID = 65535  # CPU, core, socket and uncore ids (they become bit positions)
 MAX_NUMA_ID = MAX_NUMA_NODES - 1  # Linux MAX_NUMNODES is at most 1024
@@ -300,29 +306,3 @@ def topology_from_spec(spec: Mapping[str, Any], source: str = "topology") -> Top
         return _build(model, name="")
     except TopologyError as e:  # a check above should have caught it; keep the message
         raise TopologySpecError(source, "", str(e)) from None
-
-
-def topology_to_spec(topo: Topology) -> dict[str, Any]:
-    """The explicit form of ``topo`` (what :func:`topology_from_spec` reads back).
-
-    ``uncoreCache`` is written for every CPU when any CPU's uncore cache
-    differs from its socket, else left to its default. Sizes are canonical
-    quantity strings (``64Gi``, ``0``).
-    """
-    cpus = [topo.cpus[i] for i in sorted(topo.cpus)]
-    with_uncore = any(c.uncore != c.socket for c in cpus)
-    out_cpus: list[dict[str, int]] = []
-    for c in cpus:
-        d = {"id": c.id, "core": c.core, "socket": c.socket, "numa": c.numa}
-        if with_uncore:
-            d["uncoreCache"] = c.uncore
-        out_cpus.append(d)
-    nodes: list[dict[str, Any]] = []
-    for nid in topo.numa_ids:
-        n = topo.numa_nodes[nid]
-        node: dict[str, Any] = {"id": nid, "memory": format_bytes(n.memory)}
-        if n.hugepages:
-            node["hugepages"] = {format_bytes(size): format_bytes(n.hugepages[size]) for size in sorted(n.hugepages)}
-        node["distances"] = list(n.distances)
-        nodes.append(node)
-    return {"cpus": out_cpus, "numaNodes": nodes}

@@ -243,7 +243,7 @@ def topology_yaml(topology: Topology, source: str) -> bytes:
     import yaml
 
     from topolet.io import yamlio
-    from topolet.model.topology_spec import topology_to_spec
+    from topolet.model.topology import topology_to_spec
 
     header = (
         f"# The node's machine topology (from {source}), in the explicit form of topolet's FORMAT.md.\n"

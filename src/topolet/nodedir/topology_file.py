@@ -113,24 +113,8 @@ def plain_topology(spec: Any) -> Topology | None:
 
 
 def explicit_spec(topo: Topology) -> dict[str, Any]:
-    """:func:`topolet.model.topology_spec.topology_to_spec` without importing the validating model
-    (the same mapping: tests/test_nodedir_fastread.py compares them)."""
-    from topolet.model.quantity import format_bytes
+    """The explicit form of ``topo`` (:func:`topolet.model.topology.topology_to_spec`, which needs no
+    validating model)."""
+    from topolet.model.topology import topology_to_spec
 
-    cpus = [topo.cpus[i] for i in sorted(topo.cpus)]
-    with_uncore = any(c.uncore != c.socket for c in cpus)
-    out_cpus: list[dict[str, int]] = []
-    for c in cpus:
-        d = {"id": c.id, "core": c.core, "socket": c.socket, "numa": c.numa}
-        if with_uncore:
-            d["uncoreCache"] = c.uncore
-        out_cpus.append(d)
-    nodes: list[dict[str, Any]] = []
-    for nid in topo.numa_ids:
-        n = topo.numa_nodes[nid]
-        node: dict[str, Any] = {"id": nid, "memory": format_bytes(n.memory)}
-        if n.hugepages:
-            node["hugepages"] = {format_bytes(size): format_bytes(n.hugepages[size]) for size in sorted(n.hugepages)}
-        node["distances"] = list(n.distances)
-        nodes.append(node)
-    return {"cpus": out_cpus, "numaNodes": nodes}
+    return topology_to_spec(topo)
