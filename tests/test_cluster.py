@@ -367,6 +367,13 @@ def _cpus(text: str) -> set[int]:
     return out
 
 
+def test_watch_streams_decode_every_event(sim: Simulator) -> None:
+    """No watch event failed to decode or broke a handler during the session (each would log and re-list)."""
+    log = sim.log.read_text()
+    assert "Expected `array`, got `null`" not in log, log[-3000:]
+    assert "informer:" not in log, log[-3000:]
+
+
 def test_admit_all_and_delete(controlplane: ControlPlane, tmp_path: Path) -> None:
     fleet = tmp_path / "fleet.yaml"
     fleet.write_text(FLEET.format(name="kwok", prefix="kw", config=SEED_CONFIG))

@@ -392,3 +392,32 @@ def test_a_running_pod_rejected_at_a_restart_loses_what_the_rejection_status_lac
     assert ran["podIP"] is None and ran["containerStatuses"] is None
     assert {c["type"] for c in ran["conditions"]} == set(podstatus.KUBELET_CONDITIONS)
     assert all(c["$patch"] == "delete" for c in ran["conditions"])
+
+
+def test_watch_bookmark_is_not_decoded_as_a_pod() -> None:
+    """The API server sends a BOOKMARK as a Pod skeleton (``spec.containers: null``), which lightkube's
+    typed decoder refuses: the watch takes its resourceVersion and never decodes it as a Pod."""
+    pytest.importorskip("lightkube")
+    from lightkube import ApiError
+    from lightkube.resources.core_v1 import Pod
+
+    from topolet.cluster.api import BOOKMARK, watch_event
+
+    bookmark = (
+        '{"type":"BOOKMARK","object":{"kind":"Pod","apiVersion":"v1","metadata":{"resourceVersion":"4711",'
+        '"annotations":{"k8s.io/initial-events-end":"true"}},"spec":{"containers":null},"status":{}}}'
+    )
+    assert watch_event(bookmark, Pod) == (BOOKMARK, None, "4711")
+    added = (
+        '{"type":"ADDED","object":{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p","resourceVersion":"4712"},'
+        '"spec":{"containers":[{"name":"c","image":"x"}]}}}'
+    )
+    typ, pod, rv = watch_event(added, Pod)
+    assert (typ, pod.metadata.name, rv) == ("ADDED", "p", "4712")
+    gone = (
+        '{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","status":"Failure",'
+        '"message":"too old resource version","reason":"Expired","code":410}}'
+    )
+    with pytest.raises(ApiError) as e:
+        watch_event(gone, Pod)
+    assert e.value.status.code == 410

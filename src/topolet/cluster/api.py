@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 try:  # lightkube >= 1.0 uses the httpx2 fork
@@ -33,9 +33,32 @@ from lightkube.core.generic_client import ListAsyncIterable
 
 log = logging.getLogger("topolet.cluster")
 
+
+def watch_event(line: str | bytes, res: Any) -> tuple[str, Any, str | None]:
+    """One line of a watch stream: (type, the decoded object or None for a BOOKMARK, resourceVersion).
+
+    A BOOKMARK carries only a resourceVersion; the API server sends it as an object skeleton
+    (``spec.containers: null`` for a Pod) that lightkube's typed decoder refuses, so it is never
+    decoded as the resource. An ERROR event raises the API server's Status as an ApiError.
+    """
+    import msgspec
+    from lightkube.core import decoders
+
+    event = decoders.decode_watch_event(line)
+    if event.type == "ERROR":
+        raise ApiError(status=decoders.decode_status(event.object))
+    if event.type == BOOKMARK:
+        meta = msgspec.json.decode(event.object).get("metadata") or {}
+        return BOOKMARK, None, meta.get("resourceVersion") or None
+    obj = decoders.decode_object(event.object, res)
+    rv = getattr(obj.metadata, "resourceVersion", None) if obj.metadata is not None else None
+    return event.type, obj, rv
+
+
 T = TypeVar("T")
 
 RETRYABLE = {429, 500, 502, 503, 504}
+BOOKMARK = "BOOKMARK"
 
 
 class GiveUp(Exception):
@@ -162,9 +185,28 @@ class Informer:
         }
         return inner.prepare_request("list", res=self.res, namespace=self.namespace, watch=True, params=params)
 
-    async def run(self, stop: asyncio.Event) -> None:
-        from lightkube.types import on_error_raise
+    async def _events(self) -> AsyncIterator[tuple[str, Any]]:
+        """One watch stream: (type, object) per event (:func:`watch_event`), the resourceVersion kept."""
+        from lightkube.core.generic_client import WatchDriver
 
+        inner = self.client._client
+        wd = WatchDriver(self._watch_request(), inner._client.build_request)
+        resp = await inner.send(wd.get_request(timeout=inner._watch_timeout), stream=True)
+        try:
+            if (
+                resp.is_error
+            ):  # as lightkube's requests do: an ApiError with the API server's Status (410 Gone: re-list)
+                await resp.aread()
+                inner.raise_for_status(resp)
+            async for line in resp.aiter_lines():
+                typ, obj, rv = watch_event(line, self.res)
+                if rv:
+                    self.version = rv
+                yield typ, obj
+        finally:
+            await resp.aclose()
+
+    async def run(self, stop: asyncio.Event) -> None:
         need_list = True
         delay = 0.2
         while not stop.is_set():
@@ -174,12 +216,8 @@ class Informer:
                     await self.on_list(items)
                     need_list = False
                     self.relists += 1
-                br = self._watch_request()
-                async for typ, obj in self.client._client.watch(br, on_error=on_error_raise):
-                    rv = getattr(obj.metadata, "resourceVersion", None) if obj.metadata is not None else None
-                    if rv:
-                        self.version = rv
-                    if typ != "BOOKMARK":
+                async for typ, obj in self._events():
+                    if typ != BOOKMARK:
                         await self.on_event(typ, obj)
                     delay = 0.2
                     if stop.is_set():
