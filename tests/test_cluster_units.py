@@ -421,3 +421,45 @@ def test_watch_bookmark_is_not_decoded_as_a_pod() -> None:
     with pytest.raises(ApiError) as e:
         watch_event(gone, Pod)
     assert e.value.status.code == 410
+
+
+def test_call_retries_an_error_answer_that_is_not_a_status_and_gives_up_on_the_rest() -> None:
+    import asyncio
+
+    import httpx2 as httpx
+
+    from topolet.cluster.api import GiveUp, call
+
+    def answer(code: int) -> httpx.HTTPStatusError:
+        req = httpx.Request("PATCH", "https://127.0.0.1/api/v1/namespaces/a/pods/b/status")
+        resp = httpx.Response(code, request=req, text="upstream connect error", headers={"Content-Type": "text/plain"})
+        return httpx.HTTPStatusError("proxy", request=req, response=resp)
+
+    attempts: list[int] = []
+
+    async def flaky() -> str:
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise answer(503)
+        return "written"
+
+    async def refused() -> str:
+        raise answer(400)
+
+    async def main() -> None:
+        assert await call(flaky, "status", tries=5) == "written"
+        assert len(attempts) == 3
+        with pytest.raises(GiveUp, match="status of pod"):
+            await call(refused, "status of pod a/b", tries=5)
+
+    asyncio.run(main())
+
+
+def test_runner_keeps_leases_beside_the_pod_writes() -> None:
+    spec = nodes_from_fleet(_fleet(), "")
+    for workers in (1, 16, 64, 200):
+        r = ClusterRunner(
+            RunOptions(kubeconfig=None, state_dir=Path("/nonexistent"), fleet_name="u", workers=workers), spec
+        )
+        assert r.sem._value == workers
+        assert r.sem_lease._value >= max(workers, 32)  # renewals never queue behind pod status writes
