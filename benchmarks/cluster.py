@@ -315,7 +315,9 @@ def run_topolet(mode: str, args: argparse.Namespace, tmp: Path, kubeconfig: str)
         while True:
             time.sleep(0.5)
             if proc.poll() is not None:
-                sys.exit(f"topolet cluster run exited {proc.returncode}; see {log.name}")
+                log.close()
+                tail = Path(log.name).read_text()[-3000:]
+                sys.exit(f"topolet cluster run exited {proc.returncode}:\n{tail}")
             try:
                 ep = json.loads((state / "cluster.json").read_text())["endpoint"]
                 with urllib.request.urlopen(ep + "/readyz", timeout=2) as resp:

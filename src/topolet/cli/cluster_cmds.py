@@ -104,11 +104,20 @@ def run_cmd(
         runner.start_kubelets()
         await runner.run()
 
+    from topolet.cluster.api import GiveUp, api_failure
+
     try:
         typer.echo(f"topolet cluster: {len(nodes)} nodes of fleet {spec.name!r}; state in {state}", err=True)
         asyncio.run(main())
     except StateError as e:
         raise _fail(str(e)) from None
+    except GiveUp as e:
+        raise _fail(f"the API server ({kubeconfig or 'kubeconfig from the environment'}): {e}") from None
+    except Exception as e:  # the API server refused a start-up call (registration, the CRD) for good
+        msg = api_failure(e)
+        if msg is None:
+            raise
+        raise _fail(f"the API server ({kubeconfig or 'kubeconfig from the environment'}): {msg}") from None
     except OSError as e:
         raise _fail(f"{listen}: {e.strerror or e}") from None
     except KeyboardInterrupt:

@@ -65,6 +65,16 @@ class GiveUp(Exception):
     """An API call that failed for good (the message says what and why)."""
 
 
+def api_failure(e: BaseException) -> str | None:
+    """The message for an API call that failed for good (an ApiError, a connection or HTTP error), or None
+    for any other exception."""
+    if isinstance(e, ApiError):
+        return f"{e.status.code} {e.status.reason or ''}: {e.status.message or e}".replace(" :", ":")
+    if isinstance(e, httpx.HTTPError):
+        return f"{type(e).__name__}: {e}"
+    return None
+
+
 def status_code(e: BaseException) -> int:
     if isinstance(e, ApiError):
         return int(e.status.code or 0)

@@ -287,7 +287,12 @@ class ClusterRunner:
             )
             self.node_uids[spec.name] = n.metadata.uid
             await self._post_status(spec)
-        await self._renew_lease(spec)
+        try:
+            await self._renew_lease(spec)
+        except (ApiError, GiveUp) as e:
+            # e.g. kube-node-lease not created yet on a control plane that has just started: the node is
+            # registered, the lease loop creates the lease on its next round
+            log.warning("node %s: lease not created yet (%s); the lease loop retries", spec.name, e)
         self.nrt_dirty.add(spec.name)
 
     async def _post_status(self, spec: NodeSpec) -> None:
