@@ -308,6 +308,8 @@ def run_topolet(mode: str, args: argparse.Namespace, tmp: Path, kubeconfig: str)
         cmd += ["--lease-duration", str(args.lease_duration)]
     if args.status_workers:
         cmd += ["--status-workers", str(args.status_workers)]
+    if args.nrt_interval is not None:
+        cmd += ["--nrt-interval", str(args.nrt_interval)]
     log = open(tmp / f"topolet-{mode}.log", "w")  # noqa: SIM115
     t_start = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
@@ -362,6 +364,7 @@ def main() -> None:
         "below the control plane's own limit, bind -> status latency is topolet's, not the API server's queue.",
     )
     ap.add_argument("--status-workers", type=int, default=None, help="topolet cluster run --status-workers N.")
+    ap.add_argument("--nrt-interval", type=float, default=None, help="topolet cluster run --nrt-interval SECONDS.")
     ap.add_argument("--profile", default=None, help="Run topolet under cProfile, writing DIR/topolet-MODE.prof.")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()

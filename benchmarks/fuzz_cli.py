@@ -538,6 +538,104 @@ def case_nodedir(c: Campaign, rng: random.Random) -> None:
         c.run("nodedir", f"{name}: {damage}", full, f, node)
 
 
+_CAPTURE: Path | None = None
+
+
+def _capture_seed(c: Campaign) -> Path:
+    """A bundle of `topolet node capture` of a 2-NUMA host whose kubelet runs the seed pod."""
+    global _CAPTURE
+    if _CAPTURE is None:
+        from typer.testing import CliRunner
+
+        from topolet.cli.main import app
+
+        root = c.work / "capture-root"
+        shutil.copytree(_sysfs_seed(c), root)
+        node = c.work / "capture-node"
+        cfg = str(EXAMPLES / "kubelet-config.yaml")
+        for args in (
+            ["node", "init", str(node), "--topology", "preset:2-numa", "--config", cfg],
+            ["apply", "-f", str(EXAMPLES / "tightly-coupled-database.yaml"), "--node", str(node)],
+        ):
+            r = CliRunner().invoke(app, args)
+            assert r.exit_code == 0, r.output
+        kubelet = root / "var/lib/kubelet"
+        kubelet.mkdir(parents=True, exist_ok=True)
+        for name in ("cpu_manager_state", "memory_manager_state"):
+            shutil.copy(node / name, kubelet / name)
+        shutil.copy(cfg, kubelet / "config.yaml")
+        _CAPTURE = c.work / "capture-seed.tgz"
+        r = CliRunner().invoke(app, ["node", "capture", "--root", str(root), "-o", str(_CAPTURE), "--no-apis"])
+        assert r.exit_code == 0, r.output
+    return _CAPTURE
+
+
+def case_capture(c: Campaign, rng: random.Random) -> None:
+    """A capture bundle damaged inside (a member's content, a member removed or added) or as bytes."""
+    import io
+    import tarfile
+
+    seed = _capture_seed(c)
+    out = c.work / "capture.tgz"
+    what = []
+    if rng.random() < 0.15:
+        data = bytearray(seed.read_bytes())
+        if rng.random() < 0.5:
+            cut = rng.randrange(len(data))
+            data = data[:cut]
+            what.append(f"bundle truncated at {cut} bytes")
+        else:
+            for _ in range(rng.choice([1, 4, 16])):
+                i = rng.randrange(len(data))
+                data[i] ^= 1 << rng.randrange(8)
+            what.append("bits flipped in the bundle")
+        out.write_bytes(bytes(data))
+    else:
+        with tarfile.open(seed, "r:gz") as tar:
+            members = {i.name: tar.extractfile(i).read() for i in tar if i.isfile()}  # type: ignore[union-attr]
+        for _ in range(rng.choice([1, 1, 2, 3])):
+            name = rng.choice(sorted(members))
+            op = rng.random()
+            if op < 0.1:
+                del members[name]
+                what.append(f"rm {name}")
+                continue
+            if op < 0.15:
+                members[name.rsplit("/", 1)[0] + "/../../etc/passwd"] = b"x"
+                what.append("a member outside the bundle")
+                continue
+            text = members[name].decode("utf-8", "replace")
+            if name.endswith(".json") or name.endswith("_state"):
+                try:
+                    doc = json.loads(text)
+                except ValueError:
+                    doc = None
+                if doc is not None and rng.random() < 0.8:
+                    new, w = damaged(rng, doc, as_json=True)
+                else:
+                    new, w = mutate_text(rng, text)
+            elif name.endswith(".yaml"):
+                new, w = damaged(rng, yaml.safe_load(text)) if rng.random() < 0.8 else mutate_text(rng, text)
+            else:
+                new = rng.choice(["", "abc\n", "-1\n", "0-\n", "5-2\n", "99999999999999999999\n", "\x00\xff"])
+                w = repr(new)
+            members[name] = new.encode("utf-8", "surrogateescape") if isinstance(new, str) else new
+            what.append(f"{name}: {w}")
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+            for name, data in members.items():
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+        out.write_bytes(buf.getvalue())
+    damage = "; ".join(what)
+    c.run("capture", damage, ["verify", "--capture", str(out)], out)
+    node = c.work / "node-from-capture"
+    if node.exists():
+        shutil.rmtree(node)
+    c.run("capture", damage, ["node", "init", str(node), "--from-capture", str(out)], out)
+
+
 CASES: dict[str, Case] = {
     "pod": case_pod,
     "config": case_config,
@@ -547,6 +645,7 @@ CASES: dict[str, Case] = {
     "fleet": case_fleet,
     "state": case_state,
     "nodedir": case_nodedir,
+    "capture": case_capture,
 }
 
 

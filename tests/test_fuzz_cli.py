@@ -39,7 +39,9 @@ def cli(*args: str) -> Any:
     return CliRunner().invoke(app, list(args))
 
 
-@pytest.mark.parametrize("kind", ["config", "topology", "sysfs", "state", "nodedir", "fleet", "scenario", "pod"])
+@pytest.mark.parametrize(
+    "kind", ["config", "topology", "sysfs", "state", "nodedir", "fleet", "scenario", "pod", "capture"]
+)
 @settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 @given(seed=st.integers(0, 2**32 - 1))
 def test_damaged_inputs_never_crash(kind: str, seed: int, tmp_path_factory: pytest.TempPathFactory) -> None:
