@@ -515,3 +515,24 @@ def test_cluster_run_against_an_api_server_that_refuses_is_a_clear_error(tmp_pat
     assert r.returncode == 1, r.stderr
     assert "Traceback" not in r.stderr and "internal error" not in r.stderr
     assert f"the API server ({kubeconfig}): 403 Forbidden" in r.stderr, r.stderr
+
+
+def test_raw_requests_fill_their_pools_in_order(tmp_path: Path) -> None:
+    from topolet.cluster.api import SHARD_CONNECTIONS, RawRequests, make_client
+
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+        "clusters: [{name: k, cluster: {server: 'http://127.0.0.1:9'}}]\n"
+        "users: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: k, user: u}}]\n"
+    )
+    raw = RawRequests(make_client(str(kubeconfig)), 3 * SHARD_CONNECTIONS)
+    assert len(raw.pools) == 3
+    assert raw.pick() == 0  # a light load stays on one pool
+    raw.busy[0] = SHARD_CONNECTIONS
+    assert raw.pick() == 1
+    raw.busy[1] = SHARD_CONNECTIONS
+    raw.busy[2] = SHARD_CONNECTIONS + 5
+    assert raw.pick() == 2  # all busy: the last pool queues
+    raw.busy[0] = 3
+    assert raw.pick() == 0

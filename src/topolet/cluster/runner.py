@@ -38,7 +38,7 @@ from lightkube.resources.core_v1 import Event, Node, Pod
 from lightkube.types import PatchType
 
 from topolet.cluster import nodestatus, nrt, podstatus
-from topolet.cluster.api import MERGE, STRATEGIC, GiveUp, Informer, call, make_client, send_raw, status_code
+from topolet.cluster.api import MERGE, STRATEGIC, GiveUp, Informer, RawRequests, call, make_client, status_code
 from topolet.cluster.convert import PodConversionError, pod_from_api
 from topolet.cluster.endpoint import json_body, serve
 from topolet.cluster.fleetnodes import CLUSTER_LABEL, NodeSpec
@@ -79,6 +79,7 @@ class ClusterRunner:
         self.kubelets: dict[str, NodeKubelet] = {}
         self.node_uids: dict[str, str] = {}
         self.client: AsyncClient | None = None
+        self.raw: RawRequests | None = None
         self.stop = asyncio.Event()
         self.ready = False
         self.endpoint = ""
@@ -144,8 +145,10 @@ class ClusterRunner:
         self.state.write_meta(self.opts.fleet_name, self.all_specs, self.endpoint)
         log.info("endpoint %s (/metrics, /readyz)", self.endpoint)
         # every semaphore's calls in flight, the two watches and the CRD/registration calls beside them
-        in_flight = self.opts.workers + max(LEASES_IN_FLIGHT, self.opts.workers) + 4
-        self.client = make_client(self.opts.kubeconfig, connections=in_flight + 2 + 4)
+        # typed calls (registration, node status, events, deletions) and the two watches on lightkube's pool;
+        # the per-pod and per-lease calls on RawRequests' pools
+        self.client = make_client(self.opts.kubeconfig, connections=self.opts.workers + 4 + 2 + 4)
+        self.raw = RawRequests(self.client, self.opts.workers + max(LEASES_IN_FLIGHT, self.opts.workers) + 4)
         try:
             if not self.opts.admit_all:
                 await self._ensure_crd()
@@ -187,6 +190,9 @@ class ClusterRunner:
             server.close()
             with contextlib.suppress(Exception):
                 await self.client.close()
+            if self.raw is not None:
+                with contextlib.suppress(Exception):
+                    await self.raw.close()
             self.state.close()
 
     # -- HTTP --------------------------------------------------------------------
@@ -312,13 +318,13 @@ class ClusterRunner:
         return self.opts.lease_seconds or spec.lease_seconds
 
     async def _renew_lease(self, spec: NodeSpec) -> None:
-        assert self.client is not None
-        client = self.client
+        assert self.client is not None and self.raw is not None
+        client, raw = self.client, self.raw
         patch = {"spec": {"holderIdentity": spec.name, "renewTime": nodestatus.now_micro()}}
         path = f"apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/{spec.name}?fieldManager=topolet"
         try:
             await self._api(
-                lambda: send_raw(client, "PATCH", path, patch, MERGE),
+                lambda: raw.send("PATCH", path, patch, MERGE),
                 f"renew lease {spec.name}",
                 lease=True,
                 tries=None,
@@ -586,12 +592,12 @@ class ClusterRunner:
         await self._patch_status(pod.namespace, pod.name, podstatus.running_status(pod, k.spec.internal_ip, ip))
 
     async def _patch_status(self, ns: str, name: str, patch: dict[str, Any]) -> None:
-        assert self.client is not None
-        client = self.client
+        assert self.raw is not None
+        raw = self.raw
         path = f"api/v1/namespaces/{ns}/pods/{name}/status?fieldManager=topolet"
         try:
             await self._api(
-                lambda: send_raw(client, "PATCH", path, patch, STRATEGIC),
+                lambda: raw.send("PATCH", path, patch, STRATEGIC),
                 f"status of pod {ns}/{name}",
                 tries=None,
             )
@@ -660,14 +666,14 @@ class ClusterRunner:
 
     async def _write_nrt(self, spec: NodeSpec) -> None:
         k = self.kubelets[spec.name]
-        if k.engine is None or self.client is None:
+        if k.engine is None or self.client is None or self.raw is None:
             return
-        client = self.client
+        client, raw = self.client, self.raw
         obj = nrt.nrt_object(spec.name, k.engine, k.running_keys(), self.node_uids.get(spec.name, ""))
         try:
             path = f"apis/{nrt.GROUP}/{nrt.VERSION}/{nrt.PLURAL}/{spec.name}?fieldManager=topolet"
             await self._api(
-                lambda: send_raw(client, "PATCH", path, obj, MERGE),
+                lambda: raw.send("PATCH", path, obj, MERGE),
                 f"NodeResourceTopology {spec.name}",
                 node_level=True,
             )
