@@ -166,6 +166,7 @@ class NodeMetrics:
 
 
 def _labels(labels: Labels) -> str:
+    # the kubelet's exposition (client_golang) sorts a series' labels by name; a histogram's le comes last
     if not labels:
         return ""
     inner = ",".join(f'{k}="{_escape(v)}"' for k, v in labels)
@@ -218,10 +219,10 @@ def render(per_node: dict[str, tuple[NodeMetrics, Node | None, dict[str, int]]])
         if node is not None:
             counted.extend(node.metrics.series())
         for name, labels, v in sorted(counted):
-            series[name].append(f"{name}{_labels(nl + labels)} {_num(v)}")
+            series[name].append(f"{name}{_labels(tuple(sorted(nl + labels)))} {_num(v)}")
         if node is not None:
             for (name, labels), v in sorted(gauges(node).items()):
-                series[name].append(f"{name}{_labels(nl + labels)} {_num(v)}")
+                series[name].append(f"{name}{_labels(tuple(sorted(nl + labels)))} {_num(v)}")
             h = "kubelet_topology_manager_admission_duration_ms"
             for b, count in zip(DURATION_BUCKETS, m.buckets, strict=True):
                 series[h].append(f"{h}_bucket{_labels((*nl, ('le', _num(b))))} {count}")

@@ -193,6 +193,10 @@ class ManagerMetrics:
                 out.append((name, labels, v))
         return out
 
+    def counts(self) -> dict[str, int]:
+        """The counters that are not zero, by field name."""
+        return {f: v for f, _, _ in _SERIES if (v := int(getattr(self, f)))}
+
     def as_dict(self) -> dict[tuple[str, Labels], int]:
         """Every counter by (name, labels), zeros included."""
         return {(name, labels): int(getattr(self, f)) for f, name, labels in _SERIES}
