@@ -16,6 +16,7 @@ plane's own bind rate (creation -> binding), bind -> status latency p50/p99, top
 seconds per admitted pod (utime+stime of the process from ready to done) and its peak RSS.
 
     python benchmarks/cluster.py [--nodes 1000] [--pods 20000] [--deployments 20] [--modes engine,admit-all]
+                                 [--rate PODS_PER_S] [--lease-duration SECONDS]
 
 Stop it with SIGTERM (kill PID): the control planes and topolet processes it started are stopped.
 """
@@ -90,7 +91,38 @@ def deployment(name: str, replicas: int, guaranteed: bool) -> dict[str, Any]:
     }
 
 
-async def measure(kubeconfig: str, nodes: int, pods: int, deployments: int, pid: int, timeout: float) -> dict[str, Any]:
+async def create_paced(client: Any, per: list[int], rate: float) -> None:
+    """The Deployments created with no replicas, then scaled up by ``rate`` pods a second in all."""
+    from lightkube.resources.apps_v1 import Deployment
+
+    for i in range(len(per)):
+        await client.create(Deployment.from_dict(deployment(f"d{i}", 0, guaranteed=i % 2 == 0)))
+    current = [0] * len(per)
+    step = max(1, round(rate))  # pods added per tick
+    tick = step / rate
+    t_next = time.monotonic()
+    i = 0
+    while any(c < n for c, n in zip(current, per, strict=True)):
+        if current[i] < per[i]:
+            current[i] = min(per[i], current[i] + step)
+            patch = {"spec": {"replicas": current[i]}}
+            await client.patch(Deployment, f"d{i}", patch, namespace=NS)
+            t_next += tick
+            await asyncio.sleep(max(0.0, t_next - time.monotonic()))
+        i = (i + 1) % len(per)
+
+
+def debug_stats(endpoint: str) -> dict[str, Any]:
+    try:
+        with urllib.request.urlopen(endpoint + "/debug/stats", timeout=10) as resp:
+            return dict(json.loads(resp.read()))
+    except (OSError, ValueError):
+        return {}
+
+
+async def measure(
+    kubeconfig: str, nodes: int, pods: int, deployments: int, pid: int, timeout: float, rate: float, endpoint: str
+) -> dict[str, Any]:
     from lightkube import ApiError, AsyncClient, KubeConfig
     from lightkube.resources.apps_v1 import Deployment
     from lightkube.resources.core_v1 import Namespace, Node, Pod
@@ -133,15 +165,21 @@ async def measure(kubeconfig: str, nodes: int, pods: int, deployments: int, pid:
     w = asyncio.create_task(watch())
     await asyncio.sleep(1)
     per = [pods // deployments + (1 if i < pods % deployments else 0) for i in range(deployments)]
-    for i, n in enumerate(per):
-        await client.create(Deployment.from_dict(deployment(f"d{i}", n, guaranteed=i % 2 == 0)))
+    if rate > 0:
+        pacer = asyncio.create_task(create_paced(client, per, rate))
+    else:
+        for i, n in enumerate(per):
+            await client.create(Deployment.from_dict(deployment(f"d{i}", n, guaranteed=i % 2 == 0)))
     try:
         await asyncio.wait_for(done.wait(), timeout)
         complete = True
     except TimeoutError:
         complete = False
+    if rate > 0:
+        pacer.cancel()
     cpu1 = proc_cpu(pid)
     hwm = proc_hwm_mib(pid)
+    inner = debug_stats(endpoint)
     not_ready = 0
     async for n in client.list(Node):
         conds = (n.status.conditions or []) if n.status else []
@@ -169,6 +207,9 @@ async def measure(kubeconfig: str, nodes: int, pods: int, deployments: int, pid:
         "topolet_cpu_ms_per_admitted_pod": round(1000 * (cpu1 - cpu0) / max(admitted, 1), 3),
         "topolet_peak_rss_mib": round(hwm, 1),
         "nodes_not_ready_at_end": not_ready,
+        # inside topolet: from its admission of a pod to its status written (the API server's answer included)
+        "topolet_admission_to_status_p50_ms": inner.get("admission_to_status_ms_p50"),
+        "topolet_admission_to_status_p99_ms": inner.get("admission_to_status_ms_p99"),
     }
 
 
@@ -207,7 +248,9 @@ def run_mode(mode: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             except (OSError, ValueError, KeyError):
                 continue
         registered_s = time.monotonic() - t_start
-        out = asyncio.run(measure(kubeconfig, args.nodes, args.pods, args.deployments, proc.pid, args.timeout))
+        out = asyncio.run(
+            measure(kubeconfig, args.nodes, args.pods, args.deployments, proc.pid, args.timeout, args.rate, ep)
+        )
         out["registered_s"] = round(registered_s, 1)
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -234,6 +277,13 @@ def main() -> None:
         default=None,
         help="nodeLeaseDurationSeconds for every node (renewed every 1/4; the kubelet's default 40 s: 100 renewals/s "
         "for 1,000 nodes, more than this 2-core machine's API server takes beside the pods).",
+    )
+    ap.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="Create the pods at this many a second (Deployments scaled up step by step) instead of all at once: "
+        "below the control plane's own limit, bind -> status latency is topolet's, not the API server's queue.",
     )
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()

@@ -29,7 +29,6 @@ from topolet.model.pod import Pod
 from topolet.model.presets import PresetError, preset_from_arg
 from topolet.model.quantity import QuantityError
 from topolet.model.topology import Topology, TopologyError
-from topolet.model.topology_spec import TopologySpecError, topology_from_spec
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 DEFAULT_TOPOLOGY = "preset:2-numa"
@@ -128,6 +127,8 @@ def load_topology_arg(arg: str | None) -> Topology:
 
 
 def load_topology_file(path: str | Path) -> Topology:
+    from topolet.model.topology_spec import TopologySpecError, topology_from_spec  # pydantic: only where used
+
     text = read_text(path)
     data = parse_mapping(text, str(path))
     try:

@@ -15,10 +15,12 @@ Three stages, kept apart so that a caller can report per pod:
 
 :func:`load_pods` chains the three and raises on the first bad pod.
 
-The object shape is checked with pydantic models at this edge (unknown fields
-are ignored); malformed input raises :class:`ManifestError` naming the
-source, the document and the field path, never a raw yaml/json/pydantic
-exception.
+The object shape is checked at this edge (unknown fields are ignored):
+well-formed objects are read directly (:mod:`topolet.model.manifest_shape`),
+anything else is validated with the pydantic models of
+:mod:`topolet.model.manifest_schema`, which give the same values or the
+error; malformed input raises :class:`ManifestError` naming the source, the
+document and the field path, never a raw yaml/json/pydantic exception.
 """
 
 from __future__ import annotations
@@ -28,19 +30,22 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import yaml
-from pydantic import BaseModel, ConfigDict, PlainValidator, StrictInt, ValidationError
 
 from topolet.model.defaulting import apply_defaults
 from topolet.model.features import POD_LEVEL_RESOURCES, FeatureGates
+from topolet.model.manifest_shape import Irregular, read
 from topolet.model.nesting import NestingError, check_depth
 from topolet.model.pod import Container, Pod, Resources
 from topolet.model.qos import compute_pod_qos
-from topolet.model.quantity import Quantity, QuantityError
+from topolet.model.quantity import QuantityError
 from topolet.model.scheduling import HostPort, NodeSelectorRequirement, NodeSelectorTerm, Toleration
 from topolet.model.validation import CONTAINER_RESTART_RULES, invalid_pod_message, validate_pod_resources
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 __all__ = [
     "WORKLOAD_KINDS",
@@ -67,172 +72,6 @@ class PodInvalidError(ManifestError):
         self.message = message
         self.source = source
         super().__init__(f"{source}: {message}" if source else message)
-
-
-# -- pydantic models of the object shape -------------------------------------
-def _quantity(v: object) -> Quantity:
-    if v is None:  # Quantity.UnmarshalJSON("null") leaves a zero quantity
-        return Quantity.of(0)
-    return Quantity.parse(v)
-
-
-_QuantityT = Annotated[Quantity, PlainValidator(_quantity)]
-_CFG = ConfigDict(extra="ignore", frozen=True)
-
-
-class _OwnerRef(BaseModel):
-    model_config = _CFG
-    kind: str | None = None
-    name: str | None = None
-    controller: bool | None = None
-
-
-class _Meta(BaseModel):
-    model_config = _CFG
-    name: str | None = None
-    generateName: str | None = None
-    namespace: str | None = None
-    uid: str | None = None
-    labels: dict[str, str] | None = None
-    ownerReferences: list[_OwnerRef] | None = None
-
-
-class _Resources(BaseModel):
-    model_config = _CFG
-    requests: dict[str, _QuantityT] | None = None
-    limits: dict[str, _QuantityT] | None = None
-
-
-class _AppArmorProfile(BaseModel):
-    model_config = _CFG
-    type: str | None = None
-    localhostProfile: str | None = None
-
-
-class _ContainerSecurityContext(BaseModel):
-    model_config = _CFG
-    appArmorProfile: _AppArmorProfile | None = None
-
-
-class _ContainerPort(BaseModel):
-    model_config = _CFG
-    containerPort: StrictInt | None = None
-    hostPort: StrictInt | None = None
-    hostIP: str | None = None
-    protocol: str | None = None
-
-
-class _Container(BaseModel):
-    model_config = _CFG
-    name: str | None = None
-    image: str | None = None
-    resources: _Resources | None = None
-    restartPolicy: str | None = None
-    ports: list[_ContainerPort] | None = None
-    securityContext: _ContainerSecurityContext | None = None
-
-
-class _Toleration(BaseModel):
-    model_config = _CFG
-    key: str | None = None
-    operator: str | None = None
-    value: str | None = None
-    effect: str | None = None
-    tolerationSeconds: StrictInt | None = None
-
-
-class _NodeSelectorRequirement(BaseModel):
-    model_config = _CFG
-    key: str | None = None
-    operator: str | None = None
-    values: list[str] | None = None
-
-
-class _NodeSelectorTerm(BaseModel):
-    model_config = _CFG
-    matchExpressions: list[_NodeSelectorRequirement] | None = None
-    matchFields: list[_NodeSelectorRequirement] | None = None
-
-
-class _NodeSelector(BaseModel):
-    model_config = _CFG
-    nodeSelectorTerms: list[_NodeSelectorTerm] | None = None
-
-
-class _NodeAffinity(BaseModel):
-    model_config = _CFG
-    requiredDuringSchedulingIgnoredDuringExecution: _NodeSelector | None = None
-
-
-class _Affinity(BaseModel):
-    model_config = _CFG
-    nodeAffinity: _NodeAffinity | None = None
-
-
-class _PodOS(BaseModel):
-    model_config = _CFG
-    name: str | None = None
-
-
-class _Sysctl(BaseModel):
-    model_config = _CFG
-    name: str | None = None
-    value: str | None = None
-
-
-class _PodSecurityContext(BaseModel):
-    model_config = _CFG
-    sysctls: list[_Sysctl] | None = None
-    supplementalGroupsPolicy: str | None = None
-    appArmorProfile: _AppArmorProfile | None = None
-
-
-class _PodSpec(BaseModel):
-    model_config = _CFG
-    containers: list[_Container] | None = None
-    initContainers: list[_Container] | None = None
-    resources: _Resources | None = None
-    nodeName: str | None = None
-    nodeSelector: dict[str, str] | None = None
-    affinity: _Affinity | None = None
-    tolerations: list[_Toleration] | None = None
-    os: _PodOS | None = None
-    securityContext: _PodSecurityContext | None = None
-    hostNetwork: bool | None = None
-    hostIPC: bool | None = None
-    priority: StrictInt | None = None
-    priorityClassName: str | None = None
-
-
-class _PodObject(BaseModel):
-    """A ``Pod`` or a ``PodTemplateSpec``."""
-
-    model_config = _CFG
-    metadata: _Meta | None = None
-    spec: _PodSpec | None = None
-
-
-class _JobTemplate(BaseModel):
-    model_config = _CFG
-    spec: _WorkloadSpec | None = None
-
-
-class _WorkloadSpec(BaseModel):
-    model_config = _CFG
-    replicas: StrictInt | None = None
-    parallelism: StrictInt | None = None
-    completions: StrictInt | None = None
-    template: _PodObject | None = None
-    jobTemplate: _JobTemplate | None = None
-
-
-class _Workload(BaseModel):
-    model_config = _CFG
-    metadata: _Meta | None = None
-    spec: _WorkloadSpec | None = None
-
-
-_JobTemplate.model_rebuild()
 
 
 # -- kinds --------------------------------------------------------------------
@@ -468,6 +307,34 @@ def field_validation(source: str, mode: str, warn: Callable[[str], None]) -> Doc
     return check
 
 
+# -- the object shape ---------------------------------------------------------------
+Shaped = Any
+"""An object of the manifest's shape: a :class:`~topolet.model.manifest_shape.Obj` or a pydantic model of
+:mod:`topolet.model.manifest_schema` (the same attributes)."""
+
+
+def _empty(shape: str) -> Shaped:
+    return read({}, shape)
+
+
+def read_shape(obj: dict[str, Any], shape: str) -> Shaped:
+    """``obj`` read as ``shape`` ("PodObject", "Workload"): directly when it is well-formed, else validated
+    by the pydantic model, which gives the same value or :class:`ManifestError` naming the fields."""
+    try:
+        return read(obj, shape)
+    except Irregular:
+        pass
+    from pydantic import ValidationError
+
+    from topolet.model import manifest_schema
+
+    model = getattr(manifest_schema, shape)
+    try:
+        return model.model_validate(obj)
+    except (ValidationError, QuantityError) as e:  # PlainValidator wraps QuantityError already
+        raise ManifestError(_pydantic_message(e) if isinstance(e, ValidationError) else str(e)) from None
+
+
 # -- objects to pods ------------------------------------------------------------------
 def _digest(seed: str) -> bytes:
     return hashlib.sha256(seed.encode()).digest()
@@ -494,7 +361,7 @@ def _pod_uid(namespace: str, name: str) -> str:
     return str(uuid.uuid5(_UID_NAMESPACE, f"{namespace}/{name}"))
 
 
-def _to_resources(r: _Resources | None) -> Resources:
+def _to_resources(r: Shaped | None) -> Resources:
     if r is None:
         return Resources()
     return Resources(dict(r.requests or {}), dict(r.limits or {}))
@@ -504,7 +371,7 @@ def _to_resources(r: _Resources | None) -> Resources:
 _SYSTEM_PRIORITY = {"system-node-critical": 2_000_001_000, "system-cluster-critical": 2_000_000_000}
 
 
-def _apparmor(p: _AppArmorProfile | None) -> str | None:
+def _apparmor(p: Shaped | None) -> str | None:
     if p is None:
         return None
     if p.type == "Localhost":
@@ -512,7 +379,7 @@ def _apparmor(p: _AppArmorProfile | None) -> str | None:
     return p.type or ""
 
 
-def _to_container(c: _Container, host_network: bool = False) -> Container:
+def _to_container(c: Shaped, host_network: bool = False) -> Container:
     # SetDefaults_Pod: with hostNetwork, a port's hostPort defaults to its containerPort
     ports = [
         (p.hostPort or (p.containerPort if host_network else 0) or 0, p.protocol or "TCP", p.hostIP or "")
@@ -528,20 +395,20 @@ def _to_container(c: _Container, host_network: bool = False) -> Container:
     )
 
 
-def _requirements(reqs: list[_NodeSelectorRequirement] | None) -> tuple[NodeSelectorRequirement, ...]:
+def _requirements(reqs: list[Shaped] | None) -> tuple[NodeSelectorRequirement, ...]:
     return tuple(NodeSelectorRequirement(r.key or "", r.operator or "", tuple(r.values or ())) for r in reqs or [])
 
 
-def _required_affinity(a: _Affinity | None) -> tuple[NodeSelectorTerm, ...] | None:
+def _required_affinity(a: Shaped | None) -> tuple[NodeSelectorTerm, ...] | None:
     if a is None or a.nodeAffinity is None or a.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution is None:
         return None
     terms = a.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms or []
     return tuple(NodeSelectorTerm(_requirements(t.matchExpressions), _requirements(t.matchFields)) for t in terms)
 
 
-def _to_pod(spec: _PodSpec | None, *, name: str, namespace: str, uid: str, labels: dict[str, str], owner: str) -> Pod:
-    spec = spec or _PodSpec()
-    sc = spec.securityContext or _PodSecurityContext()
+def _to_pod(spec: Shaped | None, *, name: str, namespace: str, uid: str, labels: dict[str, str], owner: str) -> Pod:
+    spec = spec or _empty("PodSpec")
+    sc = spec.securityContext or _empty("PodSecurityContext")
     return Pod(
         name=name,
         namespace=namespace,
@@ -604,19 +471,15 @@ def _pods_of(obj: dict[str, Any], source: str, where: str) -> list[Pod]:
     if api_v is not None and api_v != want_api:
         fail(f'no matches for kind "{kind}" in version "{api_v}" (want apiVersion: {want_api})')
 
+    shape = "PodObject" if kind == "Pod" else "Workload"
     try:
-        if kind == "Pod":
-            pod_obj = _PodObject.model_validate(obj)
-            wl = None
-        else:
-            wl = _Workload.model_validate(obj)
-            pod_obj = None
-    except (ValidationError, QuantityError) as e:  # PlainValidator wraps QuantityError already
-        msg = _pydantic_message(e) if isinstance(e, ValidationError) else str(e)
-        raise ManifestError(f"{source}: {label}: {msg}") from None
+        read_obj = read_shape(obj, shape)
+    except ManifestError as e:
+        raise ManifestError(f"{source}: {label}: {e}") from None
+    pod_obj, wl = (read_obj, None) if kind == "Pod" else (None, read_obj)
 
     if pod_obj is not None:
-        meta = pod_obj.metadata or _Meta()
+        meta = pod_obj.metadata or _empty("Meta")
         namespace = meta.namespace or "default"
         name = meta.name or ""
         if not name and meta.generateName:
@@ -638,13 +501,13 @@ def _pods_of(obj: dict[str, Any], source: str, where: str) -> list[Pod]:
         ]
 
     assert wl is not None
-    meta = wl.metadata or _Meta()
+    meta = wl.metadata or _empty("Meta")
     wname = meta.name or ""
     if not wname:
         fail("metadata.name: Required value: name or generateName is required")
     namespace = meta.namespace or "default"
-    spec = wl.spec or _WorkloadSpec()
-    template: _PodObject | None
+    spec = wl.spec or _empty("WorkloadSpec")
+    template: Shaped | None
     if kind == "CronJob":
         job_spec = spec.jobTemplate.spec if spec.jobTemplate is not None else None
         template = job_spec.template if job_spec is not None else None
