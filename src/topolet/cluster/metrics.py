@@ -184,7 +184,7 @@ def _num(v: float) -> str:
 
 
 def gauges(node: Node) -> dict[tuple[str, Labels], float]:
-    """The CPU manager's gauges, read from the node's state (static policy only)."""
+    """The CPU manager's gauges, read from the node's state (0 under the none policy, which never sets them)."""
     from topolet.engine.cpumanager.policy_static import StaticCPUPolicy
 
     out: dict[tuple[str, Labels], float] = {}
