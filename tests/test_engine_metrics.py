@@ -14,8 +14,13 @@ socket) and the example kubelet configuration's reservations (tests/paths.py: ex
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from paths import CORPUS
+from topolet.engine.admission import HANDLER_RESOURCE_MANAGERS, HANDLER_SYSCTL
 from topolet.engine.metrics import (
     ALIGNED,
     ALIGNED_FAILURES,
@@ -29,10 +34,12 @@ from topolet.engine.metrics import (
 )
 from topolet.engine.node import Node
 from topolet.engine.restart import simulate_restart
+from topolet.engine.result import AdmitResult
 from topolet.model.kubelet_config import load_kubelet_config
 from topolet.model.manifest import admit_to_api, pods_from_object
 from topolet.model.pod import Pod
 from topolet.model.presets import get_preset
+from topolet.scenario.runner import load_scenario_files, run_scenario
 
 GATES = {"PodLevelResources": True, "PodLevelResourceManagers": True}
 
@@ -339,3 +346,44 @@ def test_a_restarted_kubelet_allocates_pod_level_resources_again() -> None:
         "memory_pinning_errors": 1,
         "memory_pod_allocation_errors": 1,
     }
+
+
+def test_counters_agree_with_every_admission_of_the_corpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over the conformance corpus (a quarter of it, restarts included), each kubelet's counters agree with what
+    its admissions returned: one topology manager request per pod past the sysctl handler (TM:268), one
+    admission error per pod the resource managers rejected (SC:63/74, SP:76/107/124; none under the
+    none policy), every allocation error is a pinning error (CPU:417-418/594-595, MEM:204-205/446-447),
+    and the none policies count nothing."""
+    if not CORPUS.is_dir():
+        pytest.skip(f"conformance corpus not found at {CORPUS}")
+    seen: dict[int, tuple[Node, list[AdmitResult]]] = {}
+    admit = Node.admit
+
+    def recording(self: Node, pod: Pod, trace: bool = False, *, settle: bool = True) -> AdmitResult:
+        result = admit(self, pod, trace, settle=settle)
+        seen.setdefault(id(self), (self, []))[1].append(result)
+        return result
+
+    monkeypatch.setattr(Node, "admit", recording)
+    # every fourth file of the corpus, restart/ included (the whole corpus takes ~8 s)
+    scenarios, _ = load_scenario_files(sorted(CORPUS.rglob("*.yaml"))[::4])
+    assert {Path(sc.file).parent.name for sc in scenarios} >= {"restart", "pod-level", "fit", "topology-policies"}
+    for sc in scenarios:
+        run_scenario(sc)
+    assert len(seen) > 300
+    for n, results in seen.values():
+        m = n.metrics
+        past_sysctl = [r for r in results if r.handler != HANDLER_SYSCTL]
+        by_managers = [r for r in results if not r.admitted and r.handler == HANDLER_RESOURCE_MANAGERS]
+        assert m.tm_requests == len(past_sysctl)
+        if n.config.topology_manager_policy == "none":
+            assert m.tm_errors == 0
+        else:
+            assert m.tm_errors == len(by_managers)
+        assert m.cpu_pinning_errors == m.cpu_node_allocation_errors + m.cpu_pod_allocation_errors
+        assert m.memory_pinning_errors == m.memory_node_allocation_errors + m.memory_pod_allocation_errors
+        assert m.cpu_node_allocations == m.cpu_node_exclusive <= m.cpu_pinning_requests - m.cpu_pod_exclusive
+        if n.config.cpu_manager_policy != "static":
+            assert not [k for k in m.counts() if k.startswith("cpu_") or "physical_cpu" in k or "uncore" in k]
+        if n.config.memory_manager_policy != "Static":
+            assert not [k for k in m.counts() if k.startswith("memory_")]
