@@ -38,6 +38,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 REPO = Path(__file__).resolve().parent.parent
 SEED_CONFIG = REPO / "examples" / "kubelet-config.yaml"
 TOPOLET = str(Path(sys.executable).parent / "topolet")
@@ -91,6 +93,62 @@ def deployment(name: str, replicas: int, guaranteed: bool) -> dict[str, Any]:
     }
 
 
+class _Meta(msgspec.Struct):
+    uid: str = ""
+    resourceVersion: str = ""
+
+
+class _Spec(msgspec.Struct):
+    nodeName: str | None = None
+
+
+class _Status(msgspec.Struct):
+    phase: str | None = None
+
+
+class WatchedPod(msgspec.Struct):
+    metadata: _Meta
+    spec: _Spec | None = None
+    status: _Status | None = None
+
+
+class _Event(msgspec.Struct):
+    type: str
+    object: WatchedPod | None = None
+
+
+_EVENT = msgspec.json.Decoder(_Event)
+
+
+async def watch_pods(client: Any, on_pod: Any) -> None:
+    """The benchmark's pods watched with only the fields it reads decoded (a watcher that falls behind
+    would time events late): from the current state on, re-watched from the last version when closed."""
+    from lightkube.core.generic_client import WatchDriver
+    from lightkube.resources.core_v1 import Pod
+
+    inner = client._client
+    version: str | None = None
+    while True:
+        params = {"timeoutSeconds": 3600, "resourceVersion": version, "allowWatchBookmarks": "true"}
+        req = inner.prepare_request("list", res=Pod, namespace=NS, watch=True, params=params)
+        wd = WatchDriver(req, inner._client.build_request)
+        resp = await inner.send(wd.get_request(timeout=inner._watch_timeout), stream=True)
+        try:
+            async for line in resp.aiter_lines():
+                if not line:
+                    continue
+                if line.startswith('{"type":"ERROR"'):  # 410 Gone cannot happen within one benchmark run
+                    raise SystemExit(f"pod watch: {line[:500]}")
+                ev = _EVENT.decode(line)
+                if ev.object is None:
+                    continue
+                version = ev.object.metadata.resourceVersion or version
+                if ev.type in ("ADDED", "MODIFIED"):
+                    on_pod(ev.object)
+        finally:
+            await resp.aclose()
+
+
 async def create_paced(client: Any, per: list[int], rate: float) -> None:
     """The Deployments created with no replicas, then scaled up by ``rate`` pods a second in all."""
     from lightkube.resources.apps_v1 import Deployment
@@ -125,7 +183,7 @@ async def measure(
 ) -> dict[str, Any]:
     from lightkube import ApiError, AsyncClient, KubeConfig
     from lightkube.resources.apps_v1 import Deployment
-    from lightkube.resources.core_v1 import Namespace, Node, Pod
+    from lightkube.resources.core_v1 import Namespace, Node
 
     client = AsyncClient(config=KubeConfig.from_file(kubeconfig))
     # nodes Ready and untainted
@@ -147,20 +205,24 @@ async def measure(
     cpu0 = proc_cpu(pid)
     done = asyncio.Event()
 
+    counts = {"Running": 0, "Failed": 0}
+
+    def on_pod(p: WatchedPod) -> None:
+        now = time.monotonic()
+        uid = p.metadata.uid
+        seen.setdefault(uid, now)
+        if p.spec is not None and p.spec.nodeName:
+            bound.setdefault(uid, now)
+        ph = p.status.phase if p.status is not None else None
+        if ph in counts and uid not in status:
+            status[uid] = now
+            phase[uid] = ph
+            counts[ph] += 1
+            if counts["Running"] >= pods:
+                done.set()
+
     async def watch() -> None:
-        async for _typ, p in client.watch(Pod, namespace=NS):
-            now = time.monotonic()
-            uid = p.metadata.uid
-            seen.setdefault(uid, now)
-            if p.spec and p.spec.nodeName:
-                bound.setdefault(uid, now)
-            ph = p.status.phase if p.status else None
-            if ph in ("Running", "Failed") and uid not in status:
-                status[uid] = now
-                phase[uid] = ph
-                running = sum(1 for v in phase.values() if v == "Running")
-                if running >= pods:
-                    done.set()
+        await watch_pods(client, on_pod)
 
     w = asyncio.create_task(watch())
     await asyncio.sleep(1)
@@ -201,6 +263,8 @@ async def measure(
         "rejected": sum(1 for v in phase.values() if v == "Failed"),
         "pods_per_s_creation_to_status": round(len(status) / max(last_status - first, 1e-9), 1),
         "control_plane_pods_per_s_creation_to_bind": round(len(bound) / max(last_bound - first, 1e-9), 1),
+        "seconds_creation_to_last_bind": round(last_bound - first, 1),
+        "seconds_creation_to_last_status": round(last_status - first, 1),
         "bind_to_status_p50_ms": round(1000 * statistics.median(lat), 1) if lat else None,
         "bind_to_status_p99_ms": round(1000 * lat[min(len(lat) - 1, int(len(lat) * 0.99))], 1) if lat else None,
         "topolet_cpu_s": round(cpu1 - cpu0, 2),
@@ -214,24 +278,36 @@ async def measure(
 
 
 def run_mode(mode: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    """One mode on a fresh control plane (or --kubeconfig's cluster); the control plane is always stopped."""
+    if args.kubeconfig is not None:
+        return run_topolet(mode, args, tmp, args.kubeconfig)
+    cp = controlplane()
     cp_state = tmp / f"cp-{mode}"
-    cp = None
-    kubeconfig = args.kubeconfig
-    if kubeconfig is None:
-        cp = controlplane()
+    try:
         r = subprocess.run(["bash", str(cp / "up.sh"), str(cp_state)], capture_output=True, text=True)
         if r.returncode != 0:
             sys.exit(f"control plane: {r.stderr[-2000:]}")
-        kubeconfig = str(cp_state / "kubeconfig")
+        return run_topolet(mode, args, tmp, str(cp_state / "kubeconfig"))
+    finally:
+        subprocess.run(["bash", str(cp / "down.sh"), str(cp_state)], capture_output=True)
+
+
+def run_topolet(mode: str, args: argparse.Namespace, tmp: Path, kubeconfig: str) -> dict[str, Any]:
     fleet = tmp / f"fleet-{mode}.yaml"
     fleet.write_text(
         f"name: bench\npools:\n- name: n\n  count: {args.nodes}\n  topology: preset:2-numa\n  kubelet: {SEED_CONFIG}\n"
     )
     state = tmp / f"state-{mode}"
-    cmd = [TOPOLET, "cluster", "run", "--fleet", str(fleet), "--state", str(state), "--kubeconfig", kubeconfig]
+    # the console script run as a script under cProfile: its statistics are written when it stops (SIGTERM)
+    prof = []
+    if args.profile:
+        prof = [sys.executable, "-m", "cProfile", "-o", str(Path(args.profile).resolve() / f"topolet-{mode}.prof")]
+    cmd = [*prof, TOPOLET, "cluster", "run", "--fleet", str(fleet), "--state", str(state), "--kubeconfig", kubeconfig]
     cmd += ["--listen", "127.0.0.1:0"] + (["--admit-all"] if mode == "admit-all" else [])
     if args.lease_duration:
         cmd += ["--lease-duration", str(args.lease_duration)]
+    if args.status_workers:
+        cmd += ["--status-workers", str(args.status_workers)]
     log = open(tmp / f"topolet-{mode}.log", "w")  # noqa: SIM115
     t_start = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
@@ -239,7 +315,9 @@ def run_mode(mode: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         while True:
             time.sleep(0.5)
             if proc.poll() is not None:
-                sys.exit(f"topolet cluster run exited {proc.returncode}; see {log.name}")
+                log.close()
+                tail = Path(log.name).read_text()[-3000:]
+                sys.exit(f"topolet cluster run exited {proc.returncode}:\n{tail}")
             try:
                 ep = json.loads((state / "cluster.json").read_text())["endpoint"]
                 with urllib.request.urlopen(ep + "/readyz", timeout=2) as resp:
@@ -258,8 +336,6 @@ def run_mode(mode: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
-        if cp is not None:
-            subprocess.run(["bash", str(cp / "down.sh"), str(cp_state)], capture_output=True)
     return out
 
 
@@ -285,6 +361,8 @@ def main() -> None:
         help="Create the pods at this many a second (Deployments scaled up step by step) instead of all at once: "
         "below the control plane's own limit, bind -> status latency is topolet's, not the API server's queue.",
     )
+    ap.add_argument("--status-workers", type=int, default=None, help="topolet cluster run --status-workers N.")
+    ap.add_argument("--profile", default=None, help="Run topolet under cProfile, writing DIR/topolet-MODE.prof.")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # the finally blocks stop what was started

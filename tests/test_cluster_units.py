@@ -423,6 +423,100 @@ def test_watch_bookmark_is_not_decoded_as_a_pod() -> None:
     assert e.value.status.code == 410
 
 
+def test_call_retries_an_error_answer_that_is_not_a_status_and_gives_up_on_the_rest() -> None:
+    import asyncio
+
+    import httpx2 as httpx
+
+    from topolet.cluster.api import GiveUp, call
+
+    def answer(code: int) -> httpx.HTTPStatusError:
+        req = httpx.Request("PATCH", "https://127.0.0.1/api/v1/namespaces/a/pods/b/status")
+        resp = httpx.Response(code, request=req, text="upstream connect error", headers={"Content-Type": "text/plain"})
+        return httpx.HTTPStatusError("proxy", request=req, response=resp)
+
+    attempts: list[int] = []
+
+    async def flaky() -> str:
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise answer(503)
+        return "written"
+
+    async def refused() -> str:
+        raise answer(400)
+
+    async def main() -> None:
+        assert await call(flaky, "status", tries=5) == "written"
+        assert len(attempts) == 3
+        with pytest.raises(GiveUp, match="status of pod"):
+            await call(refused, "status of pod a/b", tries=5)
+
+    asyncio.run(main())
+
+
+def test_runner_keeps_leases_beside_the_pod_writes() -> None:
+    spec = nodes_from_fleet(_fleet(), "")
+    for workers in (1, 16, 64, 200):
+        r = ClusterRunner(
+            RunOptions(kubeconfig=None, state_dir=Path("/nonexistent"), fleet_name="u", workers=workers), spec
+        )
+        assert r.sem._value == workers
+        assert r.sem_lease._value >= max(workers, 32)  # renewals never queue behind pod status writes
+
+
+def test_cluster_run_against_an_api_server_that_refuses_is_a_clear_error(tmp_path: Path) -> None:
+    """An API server that answers 403 to everything (wrong credentials): one line naming it, exit 1."""
+    import http.server
+    import json
+    import threading
+
+    class Refuse(http.server.BaseHTTPRequestHandler):
+        def _refuse(self) -> None:
+            body = json.dumps(
+                {
+                    "kind": "Status",
+                    "apiVersion": "v1",
+                    "status": "Failure",
+                    "message": 'forbidden: User "system:anonymous" cannot get path',
+                    "reason": "Forbidden",
+                    "code": 403,
+                }
+            ).encode()
+            self.send_response(403)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _refuse
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        kubeconfig = tmp_path / "kubeconfig"
+        kubeconfig.write_text(
+            "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+            f"clusters: [{{name: k, cluster: {{server: 'http://127.0.0.1:{srv.server_address[1]}'}}}}]\n"
+            "users: [{name: u, user: {token: nope}}]\n"
+            "contexts: [{name: c, context: {cluster: k, user: u}}]\n"
+        )
+        fleet = tmp_path / "fleet.yaml"
+        fleet.write_text(f"name: x\npools:\n- name: p\n  count: 1\n  kubelet: {SEED_CONFIG}\n")
+        topolet = str(Path(sys.executable).parent / "topolet")
+        cmd = [topolet, "cluster", "run", "--fleet", str(fleet), "--kubeconfig", str(kubeconfig)]
+        cmd += ["--state", str(tmp_path / "s"), "--listen", "127.0.0.1:0"]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    finally:
+        srv.shutdown()
+    assert r.returncode == 1, r.stderr
+    assert "Traceback" not in r.stderr and "internal error" not in r.stderr
+    assert f"the API server ({kubeconfig}): 403 Forbidden" in r.stderr, r.stderr
+
+
 # --------------------------------------------------------------------------- metrics
 
 

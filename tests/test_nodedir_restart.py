@@ -100,6 +100,13 @@ def test_node_restart_moves_the_pod_leaks_cpus_and_the_next_restart_refuses(node
     ndesc, _ = run("describe", "node", "--node", node)
     assert "Leaked CPUs:" in ndesc and "1-2,33-34 (4 CPUs)" in ndesc and "kubernetes#140989" in ndesc
     assert "Next Kubelet Restart:" in ndesc and "doesn't match with CPUs in state" in ndesc
+    # the per-NUMA table shows the leaked CPUs apart, never as held by the pod
+    numa = ndesc[ndesc.index("Per-NUMA CPU Use:") :].splitlines()
+    assert numa[1].split() == ["NUMA", "CPUs", "Reserved", "Held", "by", "Pods", "Shared", "Pool", "Leaked"]
+    row0 = numa[2].split()  # NUMA 0: its CPUs, reserved, held by pods, shared pool, leaked
+    assert row0[0] == "0" and row0[-2:] == ["1-2,33-34", "(4)"]
+    held = row0[row0.index("(32)") + 2 : row0.index("(32)") + 4]  # after the CPUs and the reserved CPUs
+    assert held == ["3-4,35-36", "(4)"], row0
     # the kubelet goes on: other commands work
     run("get", "pods", "--node", node)
     # explain on this node names the leaked CPUs

@@ -101,3 +101,18 @@ def test_integral_cpu_amount_as_the_kubelet(cpu: str, integral: bool) -> None:
     from topolet.engine.cpumanager.policy_static import is_integral_cpu_amount
 
     assert is_integral_cpu_amount(Quantity.parse(cpu)) is integral
+
+
+def test_parsed_strings_are_kept_bounded_and_errors_are_not() -> None:
+    from topolet.model import quantity as qmod
+
+    a = Quantity.parse("2Gi")
+    assert Quantity.parse("2Gi") is a
+    assert Quantity.parse(" 2Gi ") == a  # the same value under another spelling
+    for i in range(qmod._PARSED_MAX + 10):
+        Quantity.parse(f"{i}m")
+    assert len(qmod._PARSED) <= qmod._PARSED_MAX
+    for _ in range(2):
+        with pytest.raises(QuantityError):
+            Quantity.parse("1x")
+    assert "1x" not in qmod._PARSED

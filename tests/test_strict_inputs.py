@@ -638,3 +638,21 @@ def test_fuzz_topology_only_input_errors(spec: dict[str, Any]) -> None:
     except (TopologySpecError, TopologyError, QuantityError) as e:
         for internal in ("_CPU", "_NUMANode", "NoneType", "instance of"):
             assert internal not in str(e)
+
+
+def test_duplicate_keys_in_a_kubelet_config_are_the_kubelets_strict_decoding_error(tmp_path: Path) -> None:
+    from topolet.io.yamlio import duplicate_keys
+
+    cfg = tmp_path / "kubelet.yaml"
+    text = SEED_CONFIG.read_text()
+    cfg.write_text(text.rstrip("\n") + "\npodsPerCore: 1\npodsPerCore: 0\n")
+    n = len(text.rstrip("\n").splitlines())
+    code, out, err = run("predict", "-f", str(SEED_POD), "--config", str(cfg))
+    assert f'{cfg}: strict decoding error: yaml: unmarshal errors: line {n + 2}: key "podsPerCore" already set' in err
+    assert "uses the last value;" not in err and "uses the last value" in err
+    assert code == 0, (out, err)  # the last value (0: no limit per core) is used
+    _no_traceback(out, err)
+    # nested mappings and sequences, anchors; a merge key is not a duplicate; unparsable text gives none
+    doc = "a: 1\nb: {x: 1, y: 2, x: 3}\nc:\n- k: 1\n  k: 2\nd: &m {p: 1}\ne:\n  <<: *m\n  <<: *m\n"
+    assert duplicate_keys(doc) == [("x", 2, 2), ("k", 5, 4)]
+    assert duplicate_keys("a: [") == []

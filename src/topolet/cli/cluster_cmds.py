@@ -51,6 +51,14 @@ def run_cmd(
     nrt_interval: float = typer.Option(
         10.0, "--nrt-interval", min=0.0, help="Seconds between two updates of a node's NodeResourceTopology."
     ),
+    status_workers: int = typer.Option(
+        64,
+        "--status-workers",
+        min=1,
+        max=1024,
+        help="Pod status writes, deletions and events in flight at once (all nodes together). More keeps up with a "
+        "faster control plane; too many slow an overloaded API server's answers to the node leases.",
+    ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every admission and API retry."),
 ) -> None:
     """Register the fleet's nodes and run their kubelets until SIGTERM/Ctrl-C (the nodes stay registered)."""
@@ -88,6 +96,7 @@ def run_cmd(
         port=int(port_s),
         lease_seconds=lease_seconds,
         nrt_interval=nrt_interval,
+        workers=status_workers,
     )
     runner = ClusterRunner(opts, nodes)
 
@@ -95,11 +104,20 @@ def run_cmd(
         runner.start_kubelets()
         await runner.run()
 
+    from topolet.cluster.api import GiveUp, api_failure
+
     try:
         typer.echo(f"topolet cluster: {len(nodes)} nodes of fleet {spec.name!r}; state in {state}", err=True)
         asyncio.run(main())
     except StateError as e:
         raise _fail(str(e)) from None
+    except GiveUp as e:
+        raise _fail(f"the API server ({kubeconfig or 'kubeconfig from the environment'}): {e}") from None
+    except Exception as e:  # the API server refused a start-up call (registration, the CRD) for good
+        msg = api_failure(e)
+        if msg is None:
+            raise
+        raise _fail(f"the API server ({kubeconfig or 'kubeconfig from the environment'}): {msg}") from None
     except OSError as e:
         raise _fail(f"{listen}: {e.strerror or e}") from None
     except KeyboardInterrupt:

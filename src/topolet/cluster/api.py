@@ -65,16 +65,30 @@ class GiveUp(Exception):
     """An API call that failed for good (the message says what and why)."""
 
 
+def api_failure(e: BaseException) -> str | None:
+    """The message for an API call that failed for good (an ApiError, a connection or HTTP error), or None
+    for any other exception."""
+    if isinstance(e, ApiError):
+        return f"{e.status.code} {e.status.reason or ''}: {e.status.message or e}".replace(" :", ":")
+    if isinstance(e, httpx.HTTPError):
+        return f"{type(e).__name__}: {e}"
+    return None
+
+
 def status_code(e: BaseException) -> int:
     if isinstance(e, ApiError):
         return int(e.status.code or 0)
     return 0
 
 
-KEEPALIVE = 128  # connections kept open: above the calls in flight, so that none pays a new TLS handshake
+KEEPALIVE = 48  # connections kept open by default: above the calls in flight, so that none pays a new TLS handshake
 
 
-def make_client(kubeconfig: str | None) -> AsyncClient:
+def make_client(kubeconfig: str | None, connections: int = KEEPALIVE) -> AsyncClient:
+    """lightkube's asyncio client for ``kubeconfig`` (None: the environment's), keeping ``connections`` open.
+
+    ``connections`` should be the calls in flight at most, plus the watches: more costs CPU in every
+    request (the pool scans its connections), fewer opens and closes TLS connections under load."""
     config = KubeConfig.from_file(kubeconfig) if kubeconfig else KubeConfig.from_env()
     client = AsyncClient(config=config, field_manager="topolet", timeout=httpx.Timeout(30.0))
     # lightkube's httpx client keeps 20 idle connections (httpx's default); with more calls in flight every
@@ -87,12 +101,32 @@ def make_client(kubeconfig: str | None) -> AsyncClient:
         params = ConnectionParams(timeout=httpx.Timeout(30.0)).httpx_params(inner.config)
         old = inner._client
         inner._client = httpx.AsyncClient(
-            **params, limits=httpx.Limits(max_connections=KEEPALIVE, max_keepalive_connections=KEEPALIVE)
+            **params, limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
         )
         del old  # never used: nothing to close
     except (AttributeError, TypeError, ImportError) as e:  # another lightkube: keep its client
         log.warning("cannot enlarge the connection pool (%s); keeping lightkube's", e)
     return client
+
+
+STRATEGIC = "application/strategic-merge-patch+json"
+MERGE = "application/merge-patch+json"
+
+
+async def send_raw(client: AsyncClient, method: str, path: str, body: Any, content_type: str = MERGE) -> int:
+    """One request with ``body`` encoded as JSON, its answer not decoded: the calls made for every pod and
+    every lease (pod status patches, lease renewals, NodeResourceTopology updates) skip lightkube's typed
+    request and response layers, which cost more CPU than the rest of the call. ``path`` is relative to
+    the API server (``api/v1/...``). Raises as lightkube does (ApiError with the server's Status)."""
+    import msgspec
+
+    inner = client._client
+    req = inner._client.build_request(
+        method, path, content=msgspec.json.encode(body), headers={"Content-Type": content_type}
+    )
+    resp = await inner.send(req)
+    inner.raise_for_status(resp)
+    return int(resp.status_code)
 
 
 async def call(
@@ -119,6 +153,11 @@ async def call(
             if code == 429 and retry_after and retry_after.isdigit():
                 wait = max(wait, float(retry_after))
             err: BaseException = e
+        except httpx.HTTPStatusError as e:  # an error answer that is not the API server's Status (a proxy's)
+            if e.response.status_code not in RETRYABLE:
+                raise GiveUp(f"{what}: {e}") from e
+            wait = delay
+            err = e
         except (httpx.TransportError, httpx.TimeoutException) as e:
             wait = delay
             err = e

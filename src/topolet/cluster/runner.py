@@ -38,7 +38,7 @@ from lightkube.resources.core_v1 import Event, Node, Pod
 from lightkube.types import PatchType
 
 from topolet.cluster import nodestatus, nrt, podstatus
-from topolet.cluster.api import GiveUp, Informer, call, make_client, status_code
+from topolet.cluster.api import MERGE, STRATEGIC, GiveUp, Informer, call, make_client, send_raw, status_code
 from topolet.cluster.convert import PodConversionError, pod_from_api
 from topolet.cluster.endpoint import json_body, serve
 from topolet.cluster.fleetnodes import CLUSTER_LABEL, NodeSpec
@@ -51,6 +51,7 @@ log = logging.getLogger("topolet.cluster")
 
 NRT = create_global_resource(nrt.GROUP, nrt.VERSION, "NodeResourceTopology", nrt.PLURAL)
 STATUS_REPORT_SECONDS = 300.0
+LEASES_IN_FLIGHT = 32
 TERMINAL = ("Failed", "Succeeded")
 
 
@@ -62,7 +63,7 @@ class RunOptions:
     admit_all: bool = False
     host: str = "127.0.0.1"
     port: int = 0
-    workers: int = 16  # pod status writes in flight (more starve the leases of a loaded API server)
+    workers: int = 64  # pod status writes, deletions and events in flight (all nodes)
     nrt_interval: float = 10.0  # seconds between two updates of one node's NodeResourceTopology
     lease_seconds: int | None = None  # override every pool's nodeLeaseDurationSeconds
 
@@ -84,7 +85,9 @@ class ClusterRunner:
         # pods' statuses, deletions and events first; leases, node status and NRT objects beside them
         self.sem = asyncio.Semaphore(opts.workers)
         self.sem_node = asyncio.Semaphore(4)  # node status, NRT
-        self.sem_lease = asyncio.Semaphore(16)  # leases first: a late lease makes the node NotReady
+        # leases never wait behind pods: a lease renewed late makes the node NotReady (the node lifecycle
+        # controller's grace period), so as many may be in flight as pod writes
+        self.sem_lease = asyncio.Semaphore(max(LEASES_IN_FLIGHT, opts.workers))
         self.renewing: set[str] = set()
         self.nrt_written: dict[str, float] = {}
         self.nrt_sem = asyncio.Semaphore(2)
@@ -140,7 +143,9 @@ class ClusterRunner:
         self.endpoint = f"http://{self.opts.host}:{port}"
         self.state.write_meta(self.opts.fleet_name, self.all_specs, self.endpoint)
         log.info("endpoint %s (/metrics, /readyz)", self.endpoint)
-        self.client = make_client(self.opts.kubeconfig)
+        # every semaphore's calls in flight, the two watches and the CRD/registration calls beside them
+        in_flight = self.opts.workers + max(LEASES_IN_FLIGHT, self.opts.workers) + 4
+        self.client = make_client(self.opts.kubeconfig, connections=in_flight + 2 + 4)
         try:
             if not self.opts.admit_all:
                 await self._ensure_crd()
@@ -282,7 +287,12 @@ class ClusterRunner:
             )
             self.node_uids[spec.name] = n.metadata.uid
             await self._post_status(spec)
-        await self._renew_lease(spec)
+        try:
+            await self._renew_lease(spec)
+        except (ApiError, GiveUp) as e:
+            # e.g. kube-node-lease not created yet on a control plane that has just started: the node is
+            # registered, the lease loop creates the lease on its next round
+            log.warning("node %s: lease not created yet (%s); the lease loop retries", spec.name, e)
         self.nrt_dirty.add(spec.name)
 
     async def _post_status(self, spec: NodeSpec) -> None:
@@ -305,9 +315,10 @@ class ClusterRunner:
         assert self.client is not None
         client = self.client
         patch = {"spec": {"holderIdentity": spec.name, "renewTime": nodestatus.now_micro()}}
+        path = f"apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/{spec.name}?fieldManager=topolet"
         try:
             await self._api(
-                lambda: client.patch(Lease, spec.name, patch, namespace="kube-node-lease", patch_type=PatchType.MERGE),
+                lambda: send_raw(client, "PATCH", path, patch, MERGE),
                 f"renew lease {spec.name}",
                 lease=True,
                 tries=None,
@@ -577,11 +588,10 @@ class ClusterRunner:
     async def _patch_status(self, ns: str, name: str, patch: dict[str, Any]) -> None:
         assert self.client is not None
         client = self.client
-        from lightkube.resources.core_v1 import PodStatus
-
+        path = f"api/v1/namespaces/{ns}/pods/{name}/status?fieldManager=topolet"
         try:
             await self._api(
-                lambda: client.patch(PodStatus, name, patch, namespace=ns, patch_type=PatchType.STRATEGIC),
+                lambda: send_raw(client, "PATCH", path, patch, STRATEGIC),
                 f"status of pod {ns}/{name}",
                 tries=None,
             )
@@ -655,8 +665,9 @@ class ClusterRunner:
         client = self.client
         obj = nrt.nrt_object(spec.name, k.engine, k.running_keys(), self.node_uids.get(spec.name, ""))
         try:
+            path = f"apis/{nrt.GROUP}/{nrt.VERSION}/{nrt.PLURAL}/{spec.name}?fieldManager=topolet"
             await self._api(
-                lambda: client.patch(NRT, spec.name, obj, patch_type=PatchType.MERGE),
+                lambda: send_raw(client, "PATCH", path, obj, MERGE),
                 f"NodeResourceTopology {spec.name}",
                 node_level=True,
             )

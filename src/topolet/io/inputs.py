@@ -160,6 +160,16 @@ def load_kubelet_config_file(path: str | Path | None) -> KubeletConfig:
         cfg = load_kubelet_config(data, source)
     except (KubeletConfigError, QuantityError) as e:
         raise InputError(str(e) if source in str(e) else f"{source}: {e}") from e
+    dups = yamlio.duplicate_keys(text)
+    if dups:
+        # the kubelet's strict decoding (sigs.k8s.io/yaml, yaml.UnmarshalStrict) fails; the lenient one keeps the last
+        errs = "; ".join(f'line {line}: key "{key}" already set in map' for key, line, _ in dups)
+        cfg.warnings.insert(
+            0,
+            f"{source}: strict decoding error: yaml: unmarshal errors: {errs}; the kubelet logs "
+            '"Using lenient decoding as strict decoding failed" and uses the last value'
+            + ("s" if len(dups) > 1 else ""),
+        )
     for w in cfg.warnings:
         warn(w)
     return cfg

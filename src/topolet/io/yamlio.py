@@ -30,6 +30,7 @@ __all__ = [
     "SafeLoader",
     "check_depth",
     "dump",
+    "duplicate_keys",
     "load",
     "load_all",
     "load_json",
@@ -61,3 +62,35 @@ def load(text: str) -> Any:
 
 def dump(data: Any) -> str:
     return yaml.dump(data, Dumper=SafeDumper, sort_keys=False, default_flow_style=False)
+
+
+def duplicate_keys(text: str) -> list[tuple[str, int, int]]:
+    """Keys set twice in one mapping of a YAML text: ``(key, line, first line)`` for each repetition
+    (lines from 1), in the order of the text. PyYAML keeps the last value silently; Go's strict YAML
+    decoding (``yaml.UnmarshalStrict``) refuses them. A text that does not compose gives none (the
+    parse reports it)."""
+    try:
+        roots = list(yaml.compose_all(text, Loader=SafeLoader))
+    except yaml.YAMLError:
+        return []
+    out: list[tuple[str, int, int]] = []
+    stack: list[Any] = [r for r in roots if r is not None]
+    seen_nodes: set[int] = set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen_nodes:  # anchors and aliases share nodes
+            continue
+        seen_nodes.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            first: dict[str, int] = {}
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode) and k.tag != "tag:yaml.org,2002:merge":
+                    line = k.start_mark.line + 1
+                    if k.value in first:
+                        out.append((k.value, line, first[k.value]))
+                    else:
+                        first[k.value] = line
+                stack.append(v)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return sorted(out, key=lambda d: d[1])

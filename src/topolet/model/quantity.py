@@ -62,42 +62,20 @@ class Quantity:
             raise QuantityError(f"quantities must match the regular expression: {text!r}")
         if isinstance(text, int):
             return Quantity(Fraction(text), DECIMAL_SI)
+        if isinstance(text, str):
+            q = _PARSED.get(text)
+            if q is None:
+                q = _parse_text(text.strip())
+                if len(_PARSED) >= _PARSED_MAX:
+                    _PARSED.clear()
+                _PARSED[text] = q
+            return q
         if isinstance(text, float):
             if not math.isfinite(text):
                 raise QuantityError(f"quantities must be finite: {text!r}")
-            s = repr(text)
-        elif isinstance(text, str):
-            s = text.strip()
-        else:
-            got = {type(None): "null", list: "a list", dict: "a mapping"}.get(type(text), type(text).__name__)
-            raise QuantityError(f"quantities must be strings or numbers, got {got}")
-        if not s:
-            raise QuantityError("quantity is empty")
-        m = _RE.match(s)
-        if not m:
-            raise QuantityError(
-                f"quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': {s!r}"
-            )
-        number, suffix = m.group(1), m.group(2)
-        base = Fraction(number) if number not in ("+.", "-.", ".") else None
-        if base is None:
-            raise QuantityError(f"invalid quantity: {s!r}")
-        if suffix in _BINARY:
-            value = base * (1 << _BINARY[suffix])
-            fmt = BINARY_SI
-        elif suffix[:1] in ("e", "E") and len(suffix) > 1:
-            exp = int(suffix[1:])
-            if abs(exp) > 1000:
-                raise QuantityError(f"quantity exponent out of range: {s!r}")
-            value = base * Fraction(10) ** exp
-            fmt = DECIMAL_EXPONENT
-        else:
-            value = base * Fraction(10) ** _DECIMAL[suffix]
-            fmt = DECIMAL_SI
-        # round up to nano precision, as ParseQuantity does
-        if (value / _NANO).denominator != 1:
-            value = Fraction(math.ceil(value / _NANO)) * _NANO
-        return Quantity(value, fmt)
+            return _parse_text(repr(text))
+        got = {type(None): "null", list: "a list", dict: "a mapping"}.get(type(text), type(text).__name__)
+        raise QuantityError(f"quantities must be strings or numbers, got {got}")
 
     @staticmethod
     def of(value: int | Fraction, fmt: str = DECIMAL_SI) -> Quantity:
@@ -180,3 +158,38 @@ def parse_bytes(text: object) -> int:
 def format_bytes(n: int) -> str:
     """Bytes as the shortest exact binary quantity (``16Gi``, ``1124Mi``, ``123``)."""
     return format_quantity(Fraction(n), BINARY_SI)
+
+
+# Parsed strings (quantities are immutable): a fleet's or a cluster's pods repeat a few values ("2", "2Gi").
+_PARSED: dict[str, Quantity] = {}
+_PARSED_MAX = 4096
+
+
+def _parse_text(s: str) -> Quantity:
+    if not s:
+        raise QuantityError("quantity is empty")
+    m = _RE.match(s)
+    if not m:
+        raise QuantityError(
+            f"quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': {s!r}"
+        )
+    number, suffix = m.group(1), m.group(2)
+    base = Fraction(number) if number not in ("+.", "-.", ".") else None
+    if base is None:
+        raise QuantityError(f"invalid quantity: {s!r}")
+    if suffix in _BINARY:
+        value = base * (1 << _BINARY[suffix])
+        fmt = BINARY_SI
+    elif suffix[:1] in ("e", "E") and len(suffix) > 1:
+        exp = int(suffix[1:])
+        if abs(exp) > 1000:
+            raise QuantityError(f"quantity exponent out of range: {s!r}")
+        value = base * Fraction(10) ** exp
+        fmt = DECIMAL_EXPONENT
+    else:
+        value = base * Fraction(10) ** _DECIMAL[suffix]
+        fmt = DECIMAL_SI
+    # round up to nano precision, as ParseQuantity does
+    if (value / _NANO).denominator != 1:
+        value = Fraction(math.ceil(value / _NANO)) * _NANO
+    return Quantity(value, fmt)

@@ -865,15 +865,19 @@ def _numa_section(nd: NodeDir) -> str:
     static = isinstance(policy, StaticCPUPolicy)
     reserved = policy.reserved_cpus if isinstance(policy, StaticCPUPolicy) else 0
     default = cs.default_cpuset if static else t.all_cpus
+    from topolet.engine.restart import leaked_cpus
+
+    leaked = leaked_cpus(node) if static else 0  # in no pool and no assignment: not held by any pod
     lines = ["Per-NUMA CPU Use:"]
-    lines.append("  NUMA\tCPUs\tReserved\tHeld by Pods\tShared Pool")
+    lines.append("  NUMA\tCPUs\tReserved\tHeld by Pods\tShared Pool" + ("\tLeaked" if leaked else ""))
     for n in t.numa_ids:
         cpus = t.numa_cpus.get(n, 0)
-        held = cpus & ~default & ~reserved if static else 0
+        held = cpus & ~default & ~reserved & ~leaked if static else 0
         shared = cpus & default
         lines.append(
             f"  {n}\t{_cpus(cpus)} ({cpus.bit_count()})\t{_cpus(cpus & reserved)}\t"
             f"{_cpus(held)} ({held.bit_count()})\t{_cpus(shared)} ({shared.bit_count()})"
+            + (f"\t{_cpus(cpus & leaked)} ({(cpus & leaked).bit_count()})" if leaked else "")
         )
     lines.append(f"  Shared Pool (defaultCpuSet): {_cpus(default)} ({_count(default)}, reserved CPUs included)")
     ms = node.memory_manager.state
