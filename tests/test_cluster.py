@@ -278,7 +278,8 @@ def test_nrt_objects_and_metrics(controlplane: ControlPlane, sim: Simulator) -> 
     text = sim.http("/metrics")
     assert f'kubelet_topology_manager_admission_requests_total{{node="{node}"}}' in text
     assert 'kubelet_admission_rejections_total{node="db-' in text and 'reason="TopologyAffinityError"' in text
-    assert f'resource_manager_container_assignments{{node="{node}",resource_name="cpu",' in text
+    # the probe's container got exclusive CPUs from the node (labels sorted by name, as the kubelet's)
+    assert f'resource_manager_container_assignments{{assignment_type="node_exclusive",node="{node}",' in text
     assert f'kubelet_cpu_manager_allocation_per_numa{{node="{node}",numa_node="0"}}' in text
     assert "# TYPE kubelet_topology_manager_admission_duration_ms histogram" in text
     assert sim.http("/readyz").strip() == "ok"

@@ -536,3 +536,58 @@ def test_raw_requests_fill_their_pools_in_order(tmp_path: Path) -> None:
     assert raw.pick() == 2  # all busy: the last pool queues
     raw.busy[0] = 3
     assert raw.pick() == 0
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+def test_metrics_render_the_kubelets_counters() -> None:
+    """The engine's counters per node (engine/metrics.py; tests/test_engine_metrics.py checks them against
+    the kubelet's source), the kubelet's rejections by reason and the admission duration."""
+    spec = nodes_from_fleet(_fleet())[0]  # the example configuration: single-numa-node, pod scope, gates on
+    k = NodeKubelet(spec, Node(spec.topology, spec.config))
+    assert k.admit(_gpod("a", 8)).entry.admitted
+    assert k.admit(_gpod("big", 40)).entry.reason == "TopologyAffinityError"
+    sysctl = _gpod("s", 1)
+    sysctl.sysctls = (("kernel.msgmax", "1"),)  # not allowed: rejected before the topology manager
+    assert k.admit(sysctl).entry.reason == "SysctlForbidden"
+    text = render({spec.name: (k.metrics, k.engine, k.counts())})
+    lines = set(text.splitlines())
+    m = k.engine.metrics
+    assert (m.tm_requests, m.tm_errors, m.cpu_pinning_requests) == (2, 1, 1)
+    for line in (
+        'kubelet_topology_manager_admission_requests_total{node="p-0"} 2',
+        'kubelet_topology_manager_admission_errors_total{node="p-0"} 1',
+        'kubelet_topology_manager_admission_duration_ms_count{node="p-0"} 2',  # not the sysctl rejection
+        'kubelet_cpu_manager_pinning_requests_total{node="p-0"} 1',
+        'kubelet_cpu_manager_pinning_errors_total{node="p-0"} 0',
+        'kubelet_memory_manager_pinning_requests_total{node="p-0"} 1',
+        'kubelet_admission_rejections_total{node="p-0",reason="TopologyAffinityError"} 1',
+        'kubelet_admission_rejections_total{node="p-0",reason="SysctlForbidden"} 1',
+        # labels sorted by name, as the kubelet's exposition has them
+        'kubelet_container_aligned_compute_resources_count{boundary="numa_node",node="p-0",scope="pod"} 1',
+        'kubelet_container_aligned_compute_resources_failure_count{boundary="numa_node",node="p-0",scope="pod"} 1',
+        'resource_manager_allocations_total{node="p-0",resource_name="cpu",source="node"} 1',
+        'resource_manager_container_assignments{assignment_type="node_exclusive",node="p-0",resource_name="cpu"} 1',
+        'kubelet_topology_manager_admission_duration_ms_bucket{node="p-0",le="+Inf"} 2',
+        'kubelet_cpu_manager_exclusive_cpu_allocation_count{node="p-0"} 8',
+        "# HELP resource_manager_allocations_total [ALPHA] Number of exclusive resource allocations performed "
+        "by a resource manager.",
+        "# TYPE resource_manager_container_assignments counter",
+    ):
+        assert line in lines, line
+    # a restart is a new kubelet: its counters start at zero and count the re-admission
+    files = checkpoint_bytes(k.engine)
+    a = k.engine.get("default/a")
+    assert a is not None
+    k.restore([ActivePod(a.pod, a.pod.uid, a.pod.key, "Guaranteed", "Running", k.pods[a.pod.uid].ip)], files)
+    lines = set(render({spec.name: (k.metrics, k.engine, k.counts())}).splitlines())
+    for line in (
+        'kubelet_topology_manager_admission_requests_total{node="p-0"} 1',
+        'kubelet_topology_manager_admission_errors_total{node="p-0"} 0',
+        'kubelet_topology_manager_admission_duration_ms_count{node="p-0"} 1',
+        'kubelet_cpu_manager_pinning_requests_total{node="p-0"} 1',  # the container is in the restored state
+    ):
+        assert line in lines, line
+    assert not [x for x in lines if x.startswith("kubelet_admission_rejections_total")]
+    assert not [x for x in lines if x.startswith("resource_manager_allocations_total")]

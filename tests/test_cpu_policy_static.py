@@ -26,8 +26,9 @@ Harness mapping:
 * Topologies: :data:`topolet.model.presets_upstream.UPSTREAM_PRESETS` with
   ``go_literal_uncore=True`` (the Go literals' zero uncore ids).
 
-Not ported: the metrics assertions (topolet keeps no Prometheus counters) and
-the two ``TestStaticPolicyStartWithResvList`` cases about OpenShift's
+The metrics assertions of ``TestStaticPolicyAllocatePod`` (``requiredMetrics``)
+are ported against the policy's counters (engine/metrics.py). Not ported: the
+two ``TestStaticPolicyStartWithResvList`` cases about OpenShift's
 management (workload) partitioning (``managed.IsEnabled()``), which topolet
 does not model.
 """
@@ -1482,6 +1483,27 @@ ALLOCATE_POD_CASES = [
 ]
 
 
+# the Go table's requiredMetrics, case by case: (expTotalAllocs, expExclusiveAssignments,
+# expPodSharedPoolAssignments, expTotalErrors) of resource_manager_* {resource_name="cpu"}
+REQUIRED_METRICS = dict(
+    zip(
+        [c.desc for c in ALLOCATE_POD_CASES],
+        [
+            (1, 1, 0, 0),
+            (1, 1, 0, 0),
+            (1, 0, 1, 0),
+            (3, 2, 1, 0),
+            (4, 4, 0, 0),
+            (5, 2, 3, 0),
+            (5, 1, 4, 0),
+            (0, 0, 0, 1),
+            (0, 0, 0, 0),
+        ],
+        strict=True,
+    )
+)
+
+
 @pytest.mark.parametrize("tc", ALLOCATE_POD_CASES, ids=[c.desc for c in ALLOCATE_POD_CASES])
 def test_static_policy_allocate_pod(tc: AllocatePodCase) -> None:
     # the Go table's topologyHint is not wired: the policy gets topologymanager.NewFakeManager()
@@ -1492,10 +1514,14 @@ def test_static_policy_allocate_pod(tc: AllocatePodCase) -> None:
         policy.allocate_pod(st, tc.pod)
     except Exception as e:
         err = e
+    allocs, exclusive, shared, errors = REQUIRED_METRICS[tc.desc]
+    m = policy.metrics
     if tc.exp_err is not None:
         assert same_error(err, tc.exp_err), repr(err)
+        assert m.cpu_pod_allocation_errors == errors
         return
     assert err is None, repr(err)
+    assert (m.cpu_pod_allocations, m.cpu_pod_exclusive, m.cpu_pod_shared) == (allocs, exclusive, shared)
     assert st.assignments == tc.exp_assignments, {
         p: {c: format_bits(b) for c, b in cs.items()} for p, cs in st.assignments.items()
     }

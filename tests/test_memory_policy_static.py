@@ -2,7 +2,8 @@
 
 Machine states are compared as the kubelet's tests compare them
 (``areMachineStatesEqual``: free/reserved totals per node group), block lists
-as multisets.
+as multisets. ``TestStaticPolicyAllocatePod``'s metrics assertions (``requiredMetrics``)
+are checked against the policy's counters (engine/metrics.py).
 """
 
 from __future__ import annotations
@@ -1222,18 +1223,44 @@ ALLOCATE_POD_CASES = [
 ]
 
 
+# TestStaticPolicyAllocatePod's requiredMetrics, case by case: (expTotalAllocs, expExclusiveAssignments,
+# expPodSharedPoolAssignments, expTotalErrors) of resource_manager_* {resource_name="memory"}
+REQUIRED_METRICS = dict(
+    zip(
+        [c.id for c in ALLOCATE_POD_CASES],
+        [
+            (1, 1, 0, 0),
+            (1, 1, 0, 0),
+            (2, 0, 2, 0),
+            (3, 1, 2, 0),
+            (3, 2, 1, 0),
+            (5, 2, 3, 0),
+            (5, 1, 4, 0),
+            (3, 1, 2, 0),
+            (0, 0, 0, 1),
+            (0, 0, 0, 0),
+        ],
+        strict=True,
+    )
+)
+
+
 @pytest.mark.parametrize(("pod", "hint", "error", "exp_assign", "exp_ms"), ALLOCATE_POD_CASES)
-def test_allocate_pod(pod, hint, error, exp_assign, exp_ms) -> None:
+def test_allocate_pod(request: pytest.FixtureRequest, pod, hint, error, exp_assign, exp_ms) -> None:
     p, s = make(R512x2, POD_MS, topology=topo({0: (2 * GB, 0), 1: (2 * GB, 0)}), hint=hint, gates=PLRM)
+    allocs, exclusive, shared, errors = REQUIRED_METRICS[request.node.callspec.id]
+    m = p.metrics
     if error is not None:
         with pytest.raises(EmptyPodSharedPoolError) as e:
             p.allocate_pod(s, pod)
         assert e.value.message == error
         assert e.value.reason == "EmptyPodSharedPoolError"
         assert_state(s, {}, exp_ms)
+        assert m.memory_pod_allocation_errors == errors
         return
     p.allocate_pod(s, pod)
     assert_state(s, exp_assign, exp_ms)
+    assert (m.memory_pod_allocations, m.memory_pod_exclusive, m.memory_pod_shared) == (allocs, exclusive, shared)
 
 
 def test_allocate_pod_records_the_pod_budget_and_releases_it_with_the_last_container() -> None:

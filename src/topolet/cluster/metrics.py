@@ -2,18 +2,21 @@
 
 Names as in ``pkg/kubelet/metrics/metrics.go``: the ``kubelet_`` subsystem
 for the topology, CPU and memory manager series and ``admission_rejections_total``;
-no subsystem for the 1.36 ``resource_manager_*`` series. Every series carries
-a ``node`` label (one endpoint serves every simulated node).
+no subsystem for the 1.36 ``resource_manager_*`` series (registered with the
+PodLevelResourceManagers gate only). Every series carries a ``node`` label
+(one endpoint serves every simulated node).
 
-Counters are derived from each admission's outcome: a pod through the
-topology manager's Admit (``topology_manager_admission_requests_total``, its
-duration in ms as measured around the engine's admission), a rejection by
-reason, and per container of an admitted pod its CPU and memory assignment
-(exclusive from the node, from the pod's pool, or the pod's shared pool). The
-``*_pinning_errors_total`` and ``resource_manager_allocation_errors_total``
-counters are counted from the rejection's reason and message (which manager
-failed), not from inside the managers. Gauges (shared pool size, exclusive
-CPUs, CPUs per NUMA node) are read from the node's state at scrape time.
+The managers' counters are the engine's (:class:`topolet.engine.metrics.ManagerMetrics`,
+one per kubelet): the topology manager, the CPU manager's static policy and the
+memory manager's Static policy count them where kubelet 1.36.2 does (see that
+module for every code point). A restarted kubelet starts from zero and counts
+its re-admissions as the kubelet does. Counted here, at the kubelet level:
+``kubelet_admission_rejections_total`` by reason (``recordAdmissionRejection``,
+kubelet.go:2614) and the duration of each topology manager ``Admit``
+(``topology_manager_admission_duration_ms``: observed for every admission that
+reached it, measured around the engine's admission of the pod, whole
+milliseconds as the kubelet's). Gauges (shared pool size, exclusive CPUs,
+CPUs per NUMA node) are read from the node's state at scrape time.
 """
 
 from __future__ import annotations
@@ -21,11 +24,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from topolet.engine.admission import HANDLER_RESOURCE_MANAGERS, HANDLER_SYSCTL
-from topolet.engine.errors import SMT_ALIGNMENT_ERROR, TOPOLOGY_AFFINITY_ERROR
+from topolet.engine.metrics import ALIGNED, ALIGNED_FAILURES
 from topolet.engine.node import Node
-from topolet.engine.result import EXCLUSIVE, POD_SHARED, AdmitResult
-from topolet.model.pod import Pod
+from topolet.engine.result import AdmitResult
 
 # metrics.ExponentialBuckets(.05, 2, 15)
 DURATION_BUCKETS = tuple(0.05 * 2**i for i in range(15))
@@ -68,6 +69,14 @@ HELP = {
     "kubelet_memory_manager_pinning_errors_total": (
         "counter",
         "The number of memory pages allocations which required pinning that failed.",
+    ),
+    ALIGNED: (
+        "counter",
+        "Cumulative number of aligned compute resources allocated to containers by alignment type.",
+    ),
+    ALIGNED_FAILURES: (
+        "counter",
+        "Cumulative number of failures to allocate aligned compute resources to containers by alignment type.",
     ),
     "resource_manager_allocations_total": (
         "counter",
@@ -123,7 +132,8 @@ def rejection_label(reason: str) -> str:
 
 @dataclass(slots=True)
 class NodeMetrics:
-    """One node's counters and its admission-duration histogram."""
+    """One kubelet's own counters (admission rejections by reason) and its admission-duration
+    histogram; the managers' counters are the engine node's (``Node.metrics``)."""
 
     counters: Counter[tuple[str, Labels]] = field(default_factory=Counter)
     buckets: list[int] = field(default_factory=lambda: [0] * len(DURATION_BUCKETS))
@@ -142,65 +152,21 @@ class NodeMetrics:
             if v <= b:
                 self.buckets[i] += 1
 
-    def record(self, pod: Pod, result: AdmitResult, ms: float, with_managers: bool) -> None:
-        if not with_managers:
-            return
-        if not result.admitted and result.handler == HANDLER_SYSCTL:  # rejected before the topology manager
-            self.inc("kubelet_admission_rejections_total", (("reason", rejection_label(result.reason)),))
-            return
-        self.inc("kubelet_topology_manager_admission_requests_total")
-        self.observe_ms(ms)
+    def record(self, result: AdmitResult, ms: float, through_topology_manager: int = 1) -> None:
+        """One admission by the kubelet: a rejection by reason; ``ms`` observed once for each
+        time it went through the topology manager's Admit (0: rejected before it)."""
         if not result.admitted:
-            self._rejected(pod, result)
-            return
-        bubble = result.pod_cpus != 0
-        node_excl = 0
-        for c in result.containers:
-            if c.cpu_mode == EXCLUSIVE:
-                self.inc("kubelet_cpu_manager_pinning_requests_total")
-                kind = "pod_exclusive" if bubble else "node_exclusive"
-                self.inc(
-                    "resource_manager_container_assignments", (("resource_name", "cpu"), ("assignment_type", kind))
-                )
-                node_excl += 0 if bubble else 1
-            elif c.cpu_mode == POD_SHARED:
-                self.inc(
-                    "resource_manager_container_assignments",
-                    (("resource_name", "cpu"), ("assignment_type", "pod_shared")),
-                )
-            if c.memory_pinned:
-                self.inc("kubelet_memory_manager_pinning_requests_total")
-                kind = "pod_exclusive" if bubble or pod.has_pod_level_resources() else "node_exclusive"
-                self.inc(
-                    "resource_manager_container_assignments", (("resource_name", "memory"), ("assignment_type", kind))
-                )
-                if kind == "node_exclusive":
-                    self.inc("resource_manager_allocations_total", (("resource_name", "memory"), ("source", "node")))
-        if node_excl:
-            self.inc("resource_manager_allocations_total", (("resource_name", "cpu"), ("source", "node")), node_excl)
-        if bubble:
-            self.inc("resource_manager_allocations_total", (("resource_name", "cpu"), ("source", "pod")))
+            self.reject(result.reason)
+        for _ in range(through_topology_manager):
+            self.observe_ms(ms)
 
-    def _rejected(self, pod: Pod, result: AdmitResult) -> None:
-        self.inc("kubelet_admission_rejections_total", (("reason", rejection_label(result.reason)),))
-        if result.handler != HANDLER_RESOURCE_MANAGERS:  # a later handler (node fit, AppArmor, ...)
-            return
-        if result.reason == TOPOLOGY_AFFINITY_ERROR:
-            self.inc("kubelet_topology_manager_admission_errors_total")
-            return
-        msg = result.message.lower()
-        source = "pod" if pod.has_pod_level_resources() else "node"
-        if result.reason == SMT_ALIGNMENT_ERROR or "cpu" in msg:
-            self.inc("kubelet_cpu_manager_pinning_requests_total")
-            self.inc("kubelet_cpu_manager_pinning_errors_total")
-            self.inc("resource_manager_allocation_errors_total", (("resource_name", "cpu"), ("source", source)))
-        elif "memory" in msg or "hugepages" in msg:
-            self.inc("kubelet_memory_manager_pinning_requests_total")
-            self.inc("kubelet_memory_manager_pinning_errors_total")
-            self.inc("resource_manager_allocation_errors_total", (("resource_name", "memory"), ("source", source)))
+    def reject(self, reason: str) -> None:
+        """``recordAdmissionRejection`` (kubelet.go:2614)."""
+        self.inc("kubelet_admission_rejections_total", (("reason", rejection_label(reason)),))
 
 
 def _labels(labels: Labels) -> str:
+    # the kubelet's exposition (client_golang) sorts a series' labels by name; a histogram's le comes last
     if not labels:
         return ""
     inner = ",".join(f'{k}="{_escape(v)}"' for k, v in labels)
@@ -218,12 +184,15 @@ def _num(v: float) -> str:
 
 
 def gauges(node: Node) -> dict[tuple[str, Labels], float]:
-    """The CPU manager's gauges, read from the node's state (static policy only)."""
+    """The CPU manager's gauges, read from the node's state (0 under the none policy, which never sets them)."""
     from topolet.engine.cpumanager.policy_static import StaticCPUPolicy
 
     out: dict[tuple[str, Labels], float] = {}
     policy = node.cpu_manager.policy
     if not isinstance(policy, StaticCPUPolicy):
+        # registered, never set by the none policy
+        out[("kubelet_cpu_manager_shared_pool_size_millicores", ())] = 0
+        out[("kubelet_cpu_manager_exclusive_cpu_allocation_count", ())] = 0
         return out
     cs = node.cpu_manager.state
     reserved = getattr(policy, "reserved_cpus", 0)
@@ -246,11 +215,14 @@ def render(per_node: dict[str, tuple[NodeMetrics, Node | None, dict[str, int]]])
     series: dict[str, list[str]] = {name: [] for name in HELP}
     for node_name, (m, node, pods) in sorted(per_node.items()):
         nl = (("node", node_name),)
-        for (name, labels), v in sorted(m.counters.items()):
-            series[name].append(f"{name}{_labels(nl + labels)} {_num(v)}")
+        counted: list[tuple[str, Labels, float]] = [(n, lb, v) for (n, lb), v in m.counters.items()]
+        if node is not None:
+            counted.extend(node.metrics.series())
+        for name, labels, v in sorted(counted):
+            series[name].append(f"{name}{_labels(tuple(sorted(nl + labels)))} {_num(v)}")
         if node is not None:
             for (name, labels), v in sorted(gauges(node).items()):
-                series[name].append(f"{name}{_labels(nl + labels)} {_num(v)}")
+                series[name].append(f"{name}{_labels(tuple(sorted(nl + labels)))} {_num(v)}")
             h = "kubelet_topology_manager_admission_duration_ms"
             for b, count in zip(DURATION_BUCKETS, m.buckets, strict=True):
                 series[h].append(f"{h}_bucket{_labels((*nl, ('le', _num(b))))} {count}")
@@ -264,7 +236,8 @@ def render(per_node: dict[str, tuple[NodeMetrics, Node | None, dict[str, int]]])
         if not lines:
             continue
         kind, text = HELP[name]
-        out.append(f"# HELP {name} [ALPHA] {text}" if name.startswith("kubelet_") else f"# HELP {name} {text}")
+        # component-base: a metric without a stability level is ALPHA, its help says so
+        out.append(f"# HELP {name} {text}" if name.startswith("topolet_") else f"# HELP {name} [ALPHA] {text}")
         out.append(f"# TYPE {name} {kind}")
         out.extend(lines)
     return "\n".join(out) + "\n"

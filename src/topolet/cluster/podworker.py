@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from topolet.cluster.fleetnodes import NodeSpec
-from topolet.cluster.metrics import NodeMetrics, rejection_label
+from topolet.cluster.metrics import NodeMetrics
 from topolet.engine.errors import UNEXPECTED_ADMISSION_ERROR, StartupError
 from topolet.engine.node import Node, NodeError
 from topolet.engine.restart import RestartNote, record_pods
@@ -92,6 +92,7 @@ class NodeKubelet:
         self.engine = adopt(engine, spec) if engine is not None else None  # None: --admit-all
         self.pods: dict[str, PodEntry] = {}  # by UID
         self.metrics = NodeMetrics()
+        self._restarting: NodeMetrics | None = None  # the new kubelet's own counters during a restart
         net = ipaddress.ip_network(spec.pod_cidr)
         self._base = int(net.network_address)
         self._last = net.num_addresses - 2
@@ -139,12 +140,15 @@ class NodeKubelet:
         stale = self.engine.get(pod.key)
         if stale is not None and stale.pod.uid != pod.uid:
             self.engine.delete(pod.key)
+        counters = self.engine.metrics
+        through = counters.tm_requests
         try:
             result = self.engine.admit(pod)
         except NodeError as e:
             result = AdmitResult(pod.key, pod.uid, False, UNEXPECTED_ADMISSION_ERROR, str(e), pod.qos_class)
         ms = (time.perf_counter() - t0) * 1000
-        self.metrics.record(pod, result, ms, True)
+        # the duration is observed when the pod went through the topology manager's Admit
+        self.metrics.record(result, ms, counters.tm_requests - through)
         if result.admitted:
             entry = PodEntry(pod.uid, pod.key, True, self._take_ip(), qos=pod.qos_class)
             self.dirty = True
@@ -164,9 +168,7 @@ class NodeKubelet:
             qos=qos,
         )
         self.pods[uid] = entry
-        self.metrics.inc(
-            "kubelet_admission_rejections_total", (("reason", rejection_label(UNEXPECTED_ADMISSION_ERROR)),)
-        )
+        self.metrics.reject(UNEXPECTED_ADMISSION_ERROR)
         return Decision(entry, None)
 
     def remove(self, uid: str) -> PodEntry | None:
@@ -210,7 +212,8 @@ class NodeKubelet:
         cpu_b, mem_b = files if files is not None else checkpoint_bytes(self.engine)
         readable = [ap for ap in active if ap.pod is not None]
         stored = [StoredPod(ap.pod, i, "", True) for i, ap in enumerate(readable) if ap.pod is not None]
-        t0 = time.perf_counter()
+        # a new kubelet: its counters start at zero (the engine node's count its re-admissions)
+        self._restarting = NodeMetrics()
         try:
             outcome = restart_from_files(
                 self.spec.topology,
@@ -224,8 +227,10 @@ class NodeKubelet:
             )
         except StartupError as e:  # the caller reports the node
             raise NodeStartError(str(e)) from e
+        finally:
+            fresh, self._restarting = self._restarting, None
         record_pods(outcome)
-        ms = (time.perf_counter() - t0) * 1000 / max(len(readable), 1)
+        self.metrics = fresh
         self.engine = adopt(outcome.node, self.spec)
         out.notes = list(outcome.notes)
         out.stale = list(outcome.stale)
@@ -237,7 +242,8 @@ class NodeKubelet:
                 out.decided.append(self.reject_unreadable(ap.uid, ap.key, ap.qos, ap.conversion_error))
                 continue
             result = r.result
-            self.metrics.record(ap.pod, result, ms, True)
+            if not result.admitted:
+                self.metrics.reject(result.reason)
             if result.admitted:
                 entry = PodEntry(ap.uid, ap.key, True, self._take_ip(ap.pod_ip), qos=ap.pod.qos_class)
             else:
@@ -255,10 +261,17 @@ class NodeKubelet:
         node-fit predicates read them), as the Node object it registered does."""
         if node.node_object.labels != self.spec.labels:
             adopt(node, self.spec)
+        through = node.metrics.tm_requests
+        t0 = time.perf_counter()
         try:
-            return node.admit(pod)
+            result = node.admit(pod)
         except NodeError as e:
-            return AdmitResult(pod.key, pod.uid, False, UNEXPECTED_ADMISSION_ERROR, str(e), pod.qos_class)
+            result = AdmitResult(pod.key, pod.uid, False, UNEXPECTED_ADMISSION_ERROR, str(e), pod.qos_class)
+        if self._restarting is not None:
+            ms = (time.perf_counter() - t0) * 1000
+            for _ in range(node.metrics.tm_requests - through):
+                self._restarting.observe_ms(ms)
+        return result
 
     # -- views -------------------------------------------------------------------
     def checkpoints(self) -> tuple[bytes, bytes] | None:

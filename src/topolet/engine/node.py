@@ -33,6 +33,7 @@ from topolet.engine.memorymanager.manager import MemoryManager
 from topolet.engine.memorymanager.policy_none import NoneMemoryPolicy
 from topolet.engine.memorymanager.policy_static import StaticMemoryPolicy
 from topolet.engine.memorymanager.state import Block, MemoryManagerState
+from topolet.engine.metrics import ManagerMetrics
 from topolet.engine.nodestatus import DEFAULT_NODE_NAME, NodeObject, build_node_object
 from topolet.engine.result import (
     EXCLUSIVE,
@@ -46,7 +47,7 @@ from topolet.engine.result import (
 )
 from topolet.engine.startup import StartupPlan, startup_checks
 from topolet.engine.topologymanager.manager import AdmissionTrace, TopologyManager
-from topolet.engine.topologymanager.policy import NUMAInfo, new_policy
+from topolet.engine.topologymanager.policy import POLICY_NONE, NUMAInfo, new_policy
 from topolet.model.features import POD_LEVEL_RESOURCE_MANAGERS, POD_LEVEL_RESOURCES, FeatureGates
 from topolet.model.kubelet_config import KubeletConfig
 from topolet.model.pod import Pod
@@ -253,6 +254,13 @@ class Node:
         self.affinity = AffinityStore()
         numa_info = NUMAInfo(list(topology.numa_ids), {n: topology.numa_nodes[n].distances for n in topology.numa_ids})
         tm_policy = new_policy(config.topology_manager_policy, numa_info, plan.topology_options.prefer_closest_numa)
+        # this kubelet's resource-manager counters (a new kubelet starts from zero); the managers
+        # increment them where kubelet 1.36.2 does
+        self.metrics = ManagerMetrics(
+            topology_policy_none=tm_policy.name == POLICY_NONE,
+            cpu_static=config.cpu_manager_policy == "static",
+            pod_level_resource_managers=self.gates.enabled(POD_LEVEL_RESOURCE_MANAGERS),
+        )
         # the CPU manager
         if config.cpu_manager_policy == "static":
             assert plan.cpu_options is not None
@@ -263,6 +271,7 @@ class Node:
                 self.affinity,
                 plan.cpu_options,
                 self.gates,
+                metrics=self.metrics,
             )
         else:
             cpu_policy = NoneCPUPolicy()
@@ -270,7 +279,7 @@ class Node:
         if config.memory_manager_policy == "Static":
             assert plan.memory_system_reserved is not None
             mem_policy: StaticMemoryPolicy | NoneMemoryPolicy = StaticMemoryPolicy(
-                topology, plan.memory_system_reserved, self.affinity, self.gates
+                topology, plan.memory_system_reserved, self.affinity, self.gates, metrics=self.metrics
             )
         else:
             mem_policy = NoneMemoryPolicy()
@@ -290,6 +299,7 @@ class Node:
             self.affinity,
             [self.cpu_manager, self.memory_manager],
             self.gates.enabled(POD_LEVEL_RESOURCE_MANAGERS),
+            self.metrics,
         )
         self._pods = PodTable(self.usage, self.pod_level_resources)
         # a restarted kubelet re-admitting the pods that run: no container is started again,

@@ -22,6 +22,7 @@ from topolet.engine.cpumanager.state import CPUManagerState
 from topolet.engine.errors import AllocationError, EmptyPodSharedPoolError, SMTAlignmentError, StartupError
 from topolet.engine.fast_path import resolve_reference, structured_threshold
 from topolet.engine.hint import AffinityStore, ProviderHints, TopologyHint
+from topolet.engine.metrics import ManagerMetrics
 from topolet.engine.qos import is_container_equivalent_qos_guaranteed, is_guaranteed
 from topolet.engine.topologymanager.hint_space import HintList
 from topolet.model.cpuset import format_bits, iter_bits
@@ -52,8 +53,11 @@ class StaticCPUPolicy:
         options: StaticPolicyOptions,
         gates: FeatureGates,
         reference: bool | None = None,
+        metrics: ManagerMetrics | None = None,
     ) -> None:
         self.topology = topology
+        # the kubelet's counters (engine/metrics.py), incremented where policy_static.go increments them
+        self.metrics = metrics if metrics is not None else ManagerMetrics()
         # reference: enumerate every NUMA mask as the kubelet does; else the fast path
         # (fast_hints.CPUHintSpace: the same hints as a structured set, never listed)
         self.reference = resolve_reference(reference)
@@ -270,6 +274,12 @@ class StaticCPUPolicy:
             result |= self.take_by_topology(aligned, n)
         result |= self.take_by_topology(allocatable & ~result, num_cpus - result.bit_count())
         s.default_cpuset &= ~result
+        # updateMetricsOnAllocate (policy_static.go:1086-1087): result.Aligned = CheckAlignment(CPUs),
+        # all CPUs in one uncore cache (topology/alignment.go:60)
+        if result:
+            topo = self.topology
+            if not result & ~topo.uncore_cpus[topo.cpu_uncore[(result & -result).bit_length() - 1]]:
+                self.metrics.aligned_container_uncore_cache += 1
         return result
 
     def update_cpus_to_reuse(self, pod: Pod, c: Container, cset: int) -> None:
@@ -292,21 +302,45 @@ class StaticCPUPolicy:
             return
         if self._skipped_pod_level(pod):
             return
-        self.enforce_smt_alignment(s, n)
-        existing = s.get_cpuset(pod.uid, c.name)
-        if existing is not None:
-            self.update_cpus_to_reuse(pod, c, existing)
-            return
-        hint = self.affinity.get_affinity(pod.uid, c.name)
-        cset = self.allocate_cpus(s, n, hint.mask, self.cpus_to_reuse.get(pod.uid, 0))
-        s.set_cpuset(pod.uid, c.name, cset)
-        self.update_cpus_to_reuse(pod, c, cset)
+        m = self.metrics
+        m.cpu_pinning_requests += 1  # policy_static.go:591
+        try:
+            self.enforce_smt_alignment(s, n)
+            existing = s.get_cpuset(pod.uid, c.name)
+            if existing is not None:
+                self.update_cpus_to_reuse(pod, c, existing)
+            else:
+                hint = self.affinity.get_affinity(pod.uid, c.name)
+                cset = self.allocate_cpus(s, n, hint.mask, self.cpus_to_reuse.get(pod.uid, 0))
+                s.set_cpuset(pod.uid, c.name, cset)
+                self.update_cpus_to_reuse(pod, c, cset)
+                m.cpu_node_allocations += 1  # policy_static.go:632
+                m.cpu_node_exclusive += 1  # policy_static.go:633
+        except Exception:
+            # the deferred error counts (policy_static.go:592-598)
+            m.cpu_pinning_errors += 1
+            m.cpu_node_allocation_errors += 1
+            if self.options.full_physical_cpus_only:
+                m.unaligned_container_physical_cpu += 1
+            raise
+        if self.options.full_physical_cpus_only:
+            m.aligned_container_physical_cpu += 1  # policy_static.go:602-605
 
     def allocate_pod(self, s: CPUManagerState, pod: Pod) -> None:
         """``AllocatePod``: the pod's bubble, then its exclusive slices and shared pool."""
         total = self.pod_guaranteed_cpus(pod)
         if total == 0:
             return
+        try:
+            self._allocate_pod(s, pod, total)
+        except Exception:
+            # the deferred error counts (policy_static.go:415-420): no pinning request for the pod itself
+            self.metrics.cpu_pinning_errors += 1
+            self.metrics.cpu_pod_allocation_errors += 1
+            raise
+
+    def _allocate_pod(self, s: CPUManagerState, pod: Pod, total: int) -> None:
+        m = self.metrics
         err = self.validate_pod_scope_resources(pod)
         if err is not None:
             raise EmptyPodSharedPoolError(err)
@@ -320,23 +354,33 @@ class StaticCPUPolicy:
         for c in pod.init_containers:
             n = self.guaranteed_cpus(pod, c)
             if n > 0:
+                m.cpu_pinning_requests += 1  # policy_static.go:457
                 cset = self.take_by_topology(bubble & ~sidecar_cpus, n)
+                m.cpu_pod_exclusive += 1  # policy_static.go:465
                 exclusive[c.name] = cset
                 if c.is_restartable:
                     sidecar_cpus |= cset
             else:
                 if c.is_restartable:
                     continue
+                m.cpu_pod_shared += 1  # policy_static.go:481
                 exclusive[c.name] = bubble & ~sidecar_cpus
         shared_pool = bubble & ~sidecar_cpus
         for c in pod.containers:
             n = self.guaranteed_cpus(pod, c)
             if n > 0:
+                m.cpu_pinning_requests += 1  # policy_static.go:493
                 cset = self.take_by_topology(shared_pool, n)
+                m.cpu_pod_exclusive += 1  # policy_static.go:498
                 exclusive[c.name] = cset
                 shared_pool &= ~cset
         for c in containers:
-            s.set_cpuset(pod.uid, c.name, exclusive.get(c.name, shared_pool))
+            cset = exclusive.get(c.name)
+            if cset is None:
+                cset = shared_pool
+                m.cpu_pod_shared += 1  # policy_static.go:513
+            s.set_cpuset(pod.uid, c.name, cset)
+            m.cpu_pod_allocations += 1  # policy_static.go:516
 
     def remove_container(self, s: CPUManagerState, pod_uid: str, container: str) -> None:
         """``RemoveContainer``: give the container's CPUs (or the pod's bubble) back."""

@@ -53,6 +53,7 @@ from topolet.engine.memorymanager.state import (
     NUMANodeState,
     clone_blocks,
 )
+from topolet.engine.metrics import ManagerMetrics
 from topolet.engine.qos import is_container_equivalent_qos_guaranteed, is_guaranteed
 from topolet.engine.topologymanager.hint_space import HintList
 from topolet.model.features import POD_LEVEL_RESOURCE_MANAGERS, POD_LEVEL_RESOURCES, FeatureGates
@@ -272,6 +273,7 @@ class StaticMemoryPolicy:
         "_structured_from",
         "_system_reserved",
         "_topology",
+        "metrics",
     )
 
     def __init__(
@@ -281,7 +283,10 @@ class StaticMemoryPolicy:
         affinity: AffinityStore,
         gates: FeatureGates,
         reference: bool | None = None,
+        metrics: ManagerMetrics | None = None,
     ) -> None:
+        # the kubelet's counters (engine/metrics.py), incremented where policy_static.go increments them
+        self.metrics = metrics if metrics is not None else ManagerMetrics()
         # reference: enumerate every NUMA mask as the kubelet does; else the fast path
         # (fast_hints.MemoryHintSpace: the same hints as a structured set, never listed)
         self._reference = resolve_reference(reference)
@@ -667,6 +672,17 @@ class StaticMemoryPolicy:
             return
         if self._skips_pod_level(pod):
             return
+        m = self.metrics
+        m.memory_pinning_requests += 1  # policy_static.go:443
+        try:
+            self._allocate(state, pod, container)
+        except Exception:
+            # the deferred error counts (policy_static.go:444-449)
+            m.memory_pinning_errors += 1
+            m.memory_node_allocation_errors += 1
+            raise
+
+    def _allocate(self, state: MemoryManagerState, pod: Pod, container: Container) -> None:
         uid = pod.uid
         existing = state.get_blocks(uid, container.name)
         if existing is not None:
@@ -688,12 +704,14 @@ class StaticMemoryPolicy:
             reusable = self._pod_reusable_memory(uid, mask, name)
             size = 0 if reusable >= size else size - reusable
             self._update_machine_state(ms, mask_bits, name, size)
+            self.metrics.memory_node_allocations += 1  # per resource: policy_static.go:522
 
         self._update_pod_reusable_memory(pod, container, blocks)
         state.set_blocks(uid, container.name, blocks)
         # shrink the init containers' blocks by what was reused, so that the pod's blocks add
         # up to what it holds (a block may end at size 0)
         self._update_init_containers_memory_blocks(state, pod, container, blocks)
+        self.metrics.memory_node_exclusive += 1  # policy_static.go:537
 
     def _validate_pod_scope_resources(self, pod: Pod) -> None:
         """``validatePodScopeResources``: refuse an empty pod shared pool (raises
@@ -743,7 +761,18 @@ class StaticMemoryPolicy:
             total = self._pod_requests(pod)
         except AllocationError:
             return  # the kubelet logs it and admits the pod without memory pinning
+        m = self.metrics
+        m.memory_pinning_requests += 1  # policy_static.go:201
+        try:
+            self._allocate_pod(state, pod, total)
+        except Exception:
+            # the deferred error counts (policy_static.go:202-207)
+            m.memory_pinning_errors += 1
+            m.memory_pod_allocation_errors += 1
+            raise
 
+    def _allocate_pod(self, state: MemoryManagerState, pod: Pod, total: Requests) -> None:
+        m = self.metrics
         try:
             self._validate_pod_scope_resources(pod)
         except AllocationError as err:
@@ -767,14 +796,17 @@ class StaticMemoryPolicy:
         sidecars: Requests = {}
         for c in pod.init_containers:
             reqs = self._container_requests(pod, c)
+            m.memory_pinning_requests += 1  # every init container: policy_static.go:261
             # an init container may use the whole budget minus the sidecars started so far
             runnable = {name: _sub(v, sidecars.get(name, 0)) for name, v in total.items()}
             if not reqs:
                 if c.is_restartable:
                     continue  # a shared sidecar lives in the pod shared pool
                 exclusive[c.name] = blocks_of(runnable)
+                m.memory_pod_shared += 1  # policy_static.go:289
                 continue
             exclusive[c.name] = blocks_of(reqs)
+            m.memory_pod_exclusive += 1  # policy_static.go:305
             if c.is_restartable:
                 # a sidecar's memory leaves the budget for the pod's whole life
                 for name, v in reqs.items():
@@ -785,7 +817,9 @@ class StaticMemoryPolicy:
             reqs = self._container_requests(pod, c)
             if not reqs:
                 continue  # shared
+            m.memory_pinning_requests += 1  # policy_static.go:334
             exclusive[c.name] = blocks_of(reqs)
+            m.memory_pod_exclusive += 1  # policy_static.go:349
             for name, v in reqs.items():
                 if v > 0:
                     app_pool[name] = _sub(app_pool.get(name, 0), v)
@@ -798,7 +832,12 @@ class StaticMemoryPolicy:
             self._update_machine_state(ms, mask_bits, name, size)
 
         for c in pod.all_containers():
-            state.set_blocks(uid, c.name, exclusive.get(c.name, shared))
+            blocks = exclusive.get(c.name)
+            if blocks is None:
+                blocks = shared
+                m.memory_pod_shared += 1  # policy_static.go:386
+            state.set_blocks(uid, c.name, blocks)
+            m.memory_pod_allocations += 1  # policy_static.go:389
 
     # ------------------------------------------------------------------ release
     def remove_container(self, state: MemoryManagerState, pod_uid: str, container_name: str) -> None:

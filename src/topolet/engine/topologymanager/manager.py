@@ -18,7 +18,8 @@ from topolet.engine.errors import (
     pod_level_topology_affinity_error,
 )
 from topolet.engine.hint import AffinityStore, ProviderHints, TopologyHint
-from topolet.engine.topologymanager.policy import POLICY_NONE, Policy
+from topolet.engine.metrics import ManagerMetrics
+from topolet.engine.topologymanager.policy import POLICY_NONE, POLICY_SINGLE_NUMA_NODE, Policy
 from topolet.model.pod import Container, Pod
 
 SCOPE_CONTAINER = "container"
@@ -60,7 +61,7 @@ class AdmissionTrace:
 class TopologyManager:
     """``topologymanager.manager`` with its scope."""
 
-    __slots__ = ("affinity", "pod_level_gate", "policy", "providers", "scope", "trace_enabled")
+    __slots__ = ("affinity", "aligned", "metrics", "pod_level_gate", "policy", "providers", "scope", "trace_enabled")
 
     def __init__(
         self,
@@ -69,6 +70,7 @@ class TopologyManager:
         affinity: AffinityStore,
         providers: Sequence[HintProvider],
         pod_level_gate: bool,
+        metrics: ManagerMetrics | None = None,
     ) -> None:
         self.policy = policy
         # NewManager: policy none always gets the none scope
@@ -77,10 +79,18 @@ class TopologyManager:
         self.providers = list(providers)
         self.pod_level_gate = pod_level_gate
         self.trace_enabled = False
+        if metrics is None:
+            metrics = ManagerMetrics(topology_policy_none=policy.name == POLICY_NONE)
+        self.metrics = metrics
+        # IsAlignmentGuaranteed (policy.go:35): the alignment counters count under single-numa-node only
+        self.aligned = policy.name == POLICY_SINGLE_NUMA_NODE
 
     def admit(self, pod: Pod, trace: AdmissionTrace | None = None) -> None:
         """Admit the pod or raise an error (AdmissionError, or a plain error for UnexpectedAdmissionError)."""
+        # manager.Admit (topology_manager.go:268): every pod, whatever the policy
+        self.metrics.tm_requests += 1
         if self.scope == SCOPE_NONE:
+            # admitPolicyNone (scope.go:143): an allocation error is no admission error
             for c in pod.all_containers():
                 self._allocate(pod, c)
             return
@@ -103,29 +113,52 @@ class TopologyManager:
             best, admit = self.policy.merge(hints)
             if trace is not None:
                 trace.merges.append(MergeRecord(c.name, self._named(hints), best, admit))
+            m = self.metrics
             if not admit:
+                # scope_container.go:59-63
+                if self.aligned:
+                    m.unaligned_container_numa += 1
+                m.tm_errors += 1
                 if self.pod_level_gate and pod.has_pod_level_resources():
                     raise pod_level_topology_affinity_error(
                         "pod with pod-level resources failed admission with a container-level topology manager"
                     )
                 raise TopologyAffinityError()
             self.affinity.set_affinity(pod.uid, c.name, best)
-            self._allocate(pod, c)
+            try:
+                self._allocate(pod, c)
+            except Exception:
+                m.tm_errors += 1  # scope_container.go:74
+                raise
+            if self.aligned:
+                m.aligned_container_numa += 1  # scope_container.go:80
 
     def _pod_merge(self, pod: Pod, trace: AdmissionTrace | None) -> tuple[TopologyHint, bool]:
+        """``podScope.checkAffinity``."""
         hints = [p.get_pod_topology_hints(pod) for p in self.providers]
         best, admit = self.policy.merge(hints)
         if trace is not None:
             trace.merges.append(MergeRecord(None, self._named(hints), best, admit))
+        if not admit:
+            # scope_pod.go:120-124
+            if self.aligned:
+                self.metrics.unaligned_pod_numa += 1
+            self.metrics.tm_errors += 1
         return best, admit
 
     def _admit_pod_containers(self, pod: Pod, trace: AdmissionTrace | None) -> None:
         best, admit = self._pod_merge(pod, trace)
         if not admit:
             raise TopologyAffinityError()
-        for c in pod.all_containers():
-            self.affinity.set_affinity(pod.uid, c.name, best)
-            self._allocate(pod, c)
+        try:
+            for c in pod.all_containers():
+                self.affinity.set_affinity(pod.uid, c.name, best)
+                self._allocate(pod, c)
+        except Exception:
+            self.metrics.tm_errors += 1  # scope_pod.go:76
+            raise
+        if self.aligned:
+            self.metrics.aligned_pod_numa += 1  # updateSuccessMetrics, scope_pod.go:135
 
     def _admit_pod_resources(self, pod: Pod, trace: AdmissionTrace | None) -> None:
         if trace is not None:
@@ -137,8 +170,14 @@ class TopologyManager:
             )
         for c in pod.all_containers():
             self.affinity.set_affinity(pod.uid, c.name, best)
-        for p in self.providers:
-            p.allocate_pod(pod)
+        try:
+            for p in self.providers:
+                p.allocate_pod(pod)
+        except Exception:
+            self.metrics.tm_errors += 1  # scope_pod.go:107
+            raise
+        if self.aligned:
+            self.metrics.aligned_pod_numa += 1  # updateSuccessMetrics, scope_pod.go:135
 
     def _named(self, hints: list[ProviderHints]) -> list[tuple[str, ProviderHints]]:
         return [(p.name, h) for p, h in zip(self.providers, hints, strict=True)]
