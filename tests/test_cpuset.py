@@ -1,7 +1,10 @@
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from paths import CORPUS
 from topolet.model.cpuset import CPUSet, CPUSetError, format_bits, parse_bits
 
 
@@ -28,6 +31,41 @@ def test_parse_and_print(text: str, ids: list[int], canonical: str) -> None:
 def test_parse_errors(bad: str) -> None:
     with pytest.raises(CPUSetError):
         parse_bits(bad)
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ("9223372036854775808", 'parsing "9223372036854775808": value out of range'),
+        ("0-9223372036854775807", "beyond any machine's CPU IDs"),
+        ("70000", "beyond any machine's CPU IDs"),
+    ],
+)
+def test_huge_cpu_ids_are_errors_not_a_set_beyond_memory(bad: str, message: str) -> None:
+    with pytest.raises(CPUSetError, match=message.replace("(", r"\(")):
+        parse_bits(bad)
+    assert parse_bits("0-65535").bit_count() == 65536
+
+
+def test_scenario_expecting_a_huge_cpu_id_is_an_error_naming_the_file(tmp_path: Path) -> None:
+    """Found by the fuzz campaign: a MemoryError (an internal error) in `topolet test`."""
+    import yaml
+    from typer.testing import CliRunner
+
+    from topolet.cli.main import app
+
+    src = next(p for p in sorted((CORPUS / "pod-level").glob("*.yaml")))
+    docs = [d for d in yaml.safe_load_all(src.read_text()) if isinstance(d, dict)]
+    sc = docs[0]
+    for step in sc["spec"]["steps"]:
+        for c in (step.get("expect") or {}).get("containers", {}).values():
+            if isinstance(c, dict) and "cpus" in c:
+                c["cpus"] = "9223372036854775808"
+    f = tmp_path / "scenario.yaml"
+    f.write_text(yaml.safe_dump(sc))
+    r = CliRunner().invoke(app, ["test", str(f)])
+    assert r.exit_code in (1, 3), r.output
+    assert "internal error" not in r.output and "value out of range" in r.output, r.output
 
 
 def test_invalid_range_message() -> None:

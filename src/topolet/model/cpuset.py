@@ -52,8 +52,27 @@ def format_bits(b: int) -> str:
     return ",".join(parts)
 
 
+MAX_CPU_ID = (1 << 16) - 1
+"""The largest CPU ID read from text: Linux's CONFIG_NR_CPUS is at most 8,192 today; a larger ID
+(``1-9223372036854775807`` in a damaged file) would be a set of that many CPUs, far beyond memory."""
+
+
+def _cpu_id(text: str, part: str) -> int:
+    try:
+        v = int(text)
+    except ValueError as e:
+        raise CPUSetError(f'strconv.Atoi: parsing "{text}": invalid syntax') from e
+    if v >= 1 << 63:  # Go's int: strconv.Atoi refuses it
+        raise CPUSetError(f'strconv.Atoi: parsing "{text.strip()}": value out of range')
+    if v > MAX_CPU_ID:
+        raise CPUSetError(f'CPU {v} in "{part}": beyond any machine\'s CPU IDs (at most {MAX_CPU_ID} here)')
+    return v
+
+
 def parse_bits(text: str) -> int:
-    """Parse the Linux list format (``cpuset.Parse``); the empty string is the empty set."""
+    """Parse the Linux list format (``cpuset.Parse``); the empty string is the empty set.
+
+    CPU IDs above :data:`MAX_CPU_ID` are refused (:class:`CPUSetError`)."""
     s = text.strip()
     if not s:
         return 0
@@ -71,12 +90,10 @@ def parse_bits(text: str) -> int:
                 raise CPUSetError(f'invalid range "{part}" ({lo} > {hi})')
             if lo < 0:
                 raise CPUSetError(f'invalid range "{part}"')
+            _cpu_id(hi_s, part)
             b |= ((1 << (hi - lo + 1)) - 1) << lo
         else:
-            try:
-                v = int(part)
-            except ValueError as e:
-                raise CPUSetError(f'strconv.Atoi: parsing "{part}": invalid syntax') from e
+            v = _cpu_id(part, part)
             if v < 0:
                 raise CPUSetError(f'strconv.Atoi: parsing "{part}": invalid syntax')
             b |= 1 << v
