@@ -12,8 +12,6 @@ import copy
 import json
 import subprocess
 import sys
-import types
-import typing
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +19,6 @@ import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydantic import BaseModel
 
 from paths import CORPUS, EXAMPLES, SEED_POD
 from topolet.model import manifest, manifest_schema
@@ -58,35 +55,14 @@ def _both(objs: list[Any]) -> tuple[list[Any], list[Any]]:
     return fast, slow
 
 
-def _field_type(ann: Any) -> Any:
-    """A pydantic field annotation in the notation of manifest_shape.SHAPES."""
-    args = [a for a in typing.get_args(ann) if a is not type(None)]
-    if typing.get_origin(ann) in (typing.Union, types.UnionType) and len(args) == 1:
-        ann = args[0]
-    origin = typing.get_origin(ann)
-    if origin is dict:
-        return ("map", _field_type(typing.get_args(ann)[1]))
-    if origin is list:
-        return ("list", _field_type(typing.get_args(ann)[0]))
-    if origin is typing.Annotated:
-        if typing.get_args(ann)[0] is int:
-            return "int"  # StrictInt
-        return "qty"
-    if isinstance(ann, type) and issubclass(ann, BaseModel):
-        return ann.__name__
-    return {str: "str", bool: "bool", int: "int"}[ann]
-
-
-def test_shapes_equal_the_pydantic_models() -> None:
-    models = {
-        n: m
-        for n, m in vars(manifest_schema).items()
-        if isinstance(m, type) and issubclass(m, BaseModel) and m is not BaseModel
-    }
-    assert set(models) == set(SHAPES)
-    for name, model in models.items():
-        fields = {f: _field_type(info.annotation) for f, info in model.model_fields.items()}
-        assert fields == SHAPES[name], name
+def test_the_pydantic_models_are_built_from_the_shapes() -> None:
+    assert set(manifest_schema.MODELS) == set(SHAPES)
+    for name, model in manifest_schema.MODELS.items():
+        assert set(model.model_fields) == set(SHAPES[name]), name
+        assert getattr(manifest_schema, name) is model
+    # the forward references between shapes are resolved (JobTemplate <-> WorkloadSpec)
+    w = manifest_schema.MODELS["Workload"].model_validate({"spec": {"jobTemplate": {"spec": {"replicas": 2}}}})
+    assert w.spec.jobTemplate.spec.replicas == 2
 
 
 def test_plain_reader_takes_values_only_as_they_are() -> None:

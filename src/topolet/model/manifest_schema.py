@@ -1,19 +1,23 @@
 """The object shape of the manifests topolet reads, as pydantic models (the validating edge).
 
-:mod:`topolet.model.manifest_shape` reads well-formed objects without these
-models (importing pydantic and building them costs more than a one-pod
-``predict`` may); whenever it meets something it does not take as is (a
-wrong type, a value pydantic would coerce, a bad quantity), the object is
-validated here, which gives the same value or the error message naming the
-field. Unknown fields are ignored.
+The models are built from :data:`topolet.model.manifest_shape.SHAPES`, the one
+description of the fields: :mod:`topolet.model.manifest_shape` reads
+well-formed objects by it without pydantic (importing pydantic and building
+the models costs more than a one-pod ``predict`` may); whenever it meets
+something it does not take as is (a wrong type, a value pydantic would
+coerce, a bad quantity), the object is validated by these models, which give
+the same value or the error message naming the field. Unknown fields are
+ignored. ``MODELS[name]`` (also a module attribute of that name) is the model
+of a shape.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, PlainValidator, StrictInt
+from pydantic import BaseModel, ConfigDict, PlainValidator, StrictInt, create_model
 
+from topolet.model.manifest_shape import SHAPES, FieldType
 from topolet.model.quantity import Quantity
 
 
@@ -26,158 +30,26 @@ def quantity_value(v: object) -> Quantity:
 
 _QuantityT = Annotated[Quantity, PlainValidator(quantity_value)]
 _CFG = ConfigDict(extra="ignore", frozen=True)
+_SCALARS: dict[str, Any] = {"str": str, "bool": bool, "int": StrictInt, "qty": _QuantityT}
 
 
-class OwnerRef(BaseModel):
-    model_config = _CFG
-    kind: str | None = None
-    name: str | None = None
-    controller: bool | None = None
+def _annotation(t: FieldType) -> Any:
+    """A field's type; another shape is named by a string (a forward reference resolved below)."""
+    if isinstance(t, tuple):
+        how, item = t
+        return dict[str, _annotation(item)] if how == "map" else list[_annotation(item)]  # type: ignore[misc]
+    return _SCALARS.get(t, t)
 
 
-class Meta(BaseModel):
-    model_config = _CFG
-    name: str | None = None
-    generateName: str | None = None
-    namespace: str | None = None
-    uid: str | None = None
-    labels: dict[str, str] | None = None
-    ownerReferences: list[OwnerRef] | None = None
+def _optional(t: FieldType) -> Any:
+    a = _annotation(t)
+    return f"{a} | None" if isinstance(a, str) else a | None
 
 
-class Resources(BaseModel):
-    model_config = _CFG
-    requests: dict[str, _QuantityT] | None = None
-    limits: dict[str, _QuantityT] | None = None
-
-
-class AppArmorProfile(BaseModel):
-    model_config = _CFG
-    type: str | None = None
-    localhostProfile: str | None = None
-
-
-class ContainerSecurityContext(BaseModel):
-    model_config = _CFG
-    appArmorProfile: AppArmorProfile | None = None
-
-
-class ContainerPort(BaseModel):
-    model_config = _CFG
-    containerPort: StrictInt | None = None
-    hostPort: StrictInt | None = None
-    hostIP: str | None = None
-    protocol: str | None = None
-
-
-class Container(BaseModel):
-    model_config = _CFG
-    name: str | None = None
-    image: str | None = None
-    resources: Resources | None = None
-    restartPolicy: str | None = None
-    ports: list[ContainerPort] | None = None
-    securityContext: ContainerSecurityContext | None = None
-
-
-class Toleration(BaseModel):
-    model_config = _CFG
-    key: str | None = None
-    operator: str | None = None
-    value: str | None = None
-    effect: str | None = None
-    tolerationSeconds: StrictInt | None = None
-
-
-class NodeSelectorRequirement(BaseModel):
-    model_config = _CFG
-    key: str | None = None
-    operator: str | None = None
-    values: list[str] | None = None
-
-
-class NodeSelectorTerm(BaseModel):
-    model_config = _CFG
-    matchExpressions: list[NodeSelectorRequirement] | None = None
-    matchFields: list[NodeSelectorRequirement] | None = None
-
-
-class NodeSelector(BaseModel):
-    model_config = _CFG
-    nodeSelectorTerms: list[NodeSelectorTerm] | None = None
-
-
-class NodeAffinity(BaseModel):
-    model_config = _CFG
-    requiredDuringSchedulingIgnoredDuringExecution: NodeSelector | None = None
-
-
-class Affinity(BaseModel):
-    model_config = _CFG
-    nodeAffinity: NodeAffinity | None = None
-
-
-class PodOS(BaseModel):
-    model_config = _CFG
-    name: str | None = None
-
-
-class Sysctl(BaseModel):
-    model_config = _CFG
-    name: str | None = None
-    value: str | None = None
-
-
-class PodSecurityContext(BaseModel):
-    model_config = _CFG
-    sysctls: list[Sysctl] | None = None
-    supplementalGroupsPolicy: str | None = None
-    appArmorProfile: AppArmorProfile | None = None
-
-
-class PodSpec(BaseModel):
-    model_config = _CFG
-    containers: list[Container] | None = None
-    initContainers: list[Container] | None = None
-    resources: Resources | None = None
-    nodeName: str | None = None
-    nodeSelector: dict[str, str] | None = None
-    affinity: Affinity | None = None
-    tolerations: list[Toleration] | None = None
-    os: PodOS | None = None
-    securityContext: PodSecurityContext | None = None
-    hostNetwork: bool | None = None
-    hostIPC: bool | None = None
-    priority: StrictInt | None = None
-    priorityClassName: str | None = None
-
-
-class PodObject(BaseModel):
-    """A ``Pod`` or a ``PodTemplateSpec``."""
-
-    model_config = _CFG
-    metadata: Meta | None = None
-    spec: PodSpec | None = None
-
-
-class JobTemplate(BaseModel):
-    model_config = _CFG
-    spec: WorkloadSpec | None = None
-
-
-class WorkloadSpec(BaseModel):
-    model_config = _CFG
-    replicas: StrictInt | None = None
-    parallelism: StrictInt | None = None
-    completions: StrictInt | None = None
-    template: PodObject | None = None
-    jobTemplate: JobTemplate | None = None
-
-
-class Workload(BaseModel):
-    model_config = _CFG
-    metadata: Meta | None = None
-    spec: WorkloadSpec | None = None
-
-
-JobTemplate.model_rebuild()
+MODELS: dict[str, type[BaseModel]] = {
+    name: create_model(name, __config__=_CFG, **{f: (_optional(t), None) for f, t in fields.items()})  # type: ignore[call-overload]
+    for name, fields in SHAPES.items()
+}
+for _model in MODELS.values():
+    _model.model_rebuild(_types_namespace=MODELS)
+globals().update(MODELS)

@@ -1,8 +1,9 @@
 """The manifest's object shape read without pydantic: the common, well-formed case, fast.
 
-:func:`read` walks a decoded object by the same fields as the pydantic models
-of :mod:`topolet.model.manifest_schema` and gives a tree of plain objects
-with the same attributes (every field present, ``None`` when absent, unknown
+:data:`SHAPES` is the one description of the fields topolet reads; the pydantic
+models of :mod:`topolet.model.manifest_schema` are built from it. :func:`read`
+walks a decoded object by it and gives a tree of plain objects with the
+models' attributes (every field present, ``None`` when absent, unknown
 fields ignored). It takes values only as they are: a string where a string
 is wanted, ``true``/``false`` for a boolean, an integer (not a boolean) for
 an integer, a mapping or a list of the right items, a quantity that parses.
@@ -11,8 +12,7 @@ Anything else -- a value pydantic's rules would coerce or refuse -- raises
 model instead, which gives the same tree or the error naming the field. So
 the two paths cannot disagree on what they both take, and the pydantic
 models (and pydantic itself, ~60 ms of imports) are loaded only for unusual
-input. ``tests/test_manifest_shape.py`` keeps :data:`SHAPES` equal to the
-models' fields and checks both readers give the same pods.
+input. ``tests/test_manifest_shape.py`` checks both readers give the same pods.
 """
 
 from __future__ import annotations
